@@ -1,0 +1,176 @@
+"""The vector store port: what Lodestar needs from a vector database, and nothing more.
+
+Two adapters implement it: `edge.EdgeVectorStore` (the in-process Qdrant engine, the
+embedded default) and `client.ClientVectorStore` (qdrant-client against a Qdrant server, or
+its local mode in tests). Nothing outside those two modules imports a Qdrant package; the
+rest of the project speaks in the plain types below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+
+class Distance(str, Enum):
+    COSINE = "cosine"
+    DOT = "dot"
+
+
+class PayloadType(str, Enum):
+    KEYWORD = "keyword"  # exact match on strings (or lists of strings)
+    FLOAT = "float"  # ranges on numbers
+    INTEGER = "integer"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class VectorSpec:
+    size: int
+    distance: Distance
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """Named vectors and the payload fields that get an index for filtering."""
+
+    vectors: Mapping[str, VectorSpec]
+    indexes: Mapping[str, PayloadType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point to upsert. A vector name may be absent (an item without CF has only `text`)."""
+
+    id: int
+    vectors: Mapping[str, Vector]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A point read back by id."""
+
+    id: int
+    vectors: Mapping[str, Vector]
+    payload: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result of a vector query, best first."""
+
+    id: int
+    score: float
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Range:
+    gte: float | None = None
+    lte: float | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A conjunction of conditions, applied inside the vector query.
+
+    `equals`: field equals the value (for a list field: contains it).
+    `any_of`: field equals one of the values.
+    `ranges`: numeric field within the bounds (inclusive).
+    `exclude_ids`: these points never match.
+    """
+
+    equals: Mapping[str, str | bool | int] = field(default_factory=dict)
+    any_of: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    ranges: Mapping[str, Range] = field(default_factory=dict)
+    exclude_ids: frozenset[int] = frozenset()
+
+    def is_empty(self) -> bool:
+        return not (self.equals or self.any_of or self.ranges or self.exclude_ids)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Nearest neighbours of `vector` among the points' `using` vectors."""
+
+    vector: Vector
+    using: str
+    limit: int
+    filter: Filter | None = None
+    with_payload: bool = False
+    exact: bool = False
+
+
+class VectorStoreError(RuntimeError):
+    """The store failed or the named collection does not exist."""
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Collections of points with named dense vectors and a filterable payload, plus aliases.
+
+    Every write is an idempotent upsert or delete by id. Queries never see points that a
+    filter excludes; a point lacking the queried vector is simply not a candidate.
+    """
+
+    def create_collection(self, name: str, spec: CollectionSpec) -> None:
+        """Create an empty collection; fail with VectorStoreError if it exists."""
+
+    def drop_collection(self, name: str) -> None:
+        """Delete a collection and its data; no error if it does not exist."""
+
+    def list_collections(self) -> list[str]:
+        """Names of all collections, sorted."""
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        """Insert or replace points by id."""
+
+    def set_payload(self, collection: str, point_id: int, payload: Mapping[str, Any]) -> None:
+        """Merge `payload` into a point's payload (keys not named stay)."""
+
+    def delete(self, collection: str, ids: Sequence[int]) -> None:
+        """Remove points by id; unknown ids are ignored."""
+
+    def retrieve(
+        self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
+        with_payload: bool = True,
+    ) -> list[Record]:
+        """Points by id, in the order asked, skipping unknown ids; `vectors` names the ones
+        to return (none by default)."""
+
+    def query(self, collection: str, query: Query) -> list[Hit]:
+        """Nearest points to the query vector that pass the filter, best first."""
+
+    def query_batch(self, collection: str, queries: Sequence[Query]) -> list[list[Hit]]:
+        """Several queries in one call; results in the same order."""
+
+    def count(self, collection: str, filter: Filter | None = None) -> int:
+        """How many points pass the filter."""
+
+    def finish_bulk_load(self, collection: str) -> None:
+        """Build indexes after a bulk load, blocking until queries are fast."""
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point `alias` at `collection` atomically (create or move)."""
+
+    def resolve_alias(self, alias: str) -> str | None:
+        """The collection `alias` points at, or None."""
+
+    def close(self) -> None:
+        """Release files, handles and connections."""
+
+
+def point_id(product_or_user_id: str) -> int:
+    """A stable unsigned 63-bit point id for a string id (blake2b; collisions are
+    astronomically unlikely at catalog sizes, and the original id is kept in the payload)."""
+    digest = hashlib.blake2b(product_or_user_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

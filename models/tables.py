@@ -1,0 +1,132 @@
+"""SQLAlchemy 2.0 tables: the source of truth. Alembic migrations create them; the ORM reads.
+
+Everything in Qdrant can be rebuilt from these rows by a reindex.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EVENT_TYPES = ("view", "click", "add_to_cart", "purchase")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    category: Mapped[str] = mapped_column(Text)
+    subcategory: Mapped[str] = mapped_column(Text, default="", server_default="")
+    brand: Mapped[str] = mapped_column(Text, default="", server_default="")
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    in_stock: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        Index("ix_products_category_brand", "category", "brand"),
+        Index("ix_products_updated_at", "updated_at"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    cohort: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Event(Base):
+    """One shopper interaction. `event_id` is the idempotency key of ingest."""
+
+    __tablename__ = "events"
+
+    event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text)
+    product_id: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    session_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    device_type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    dwell_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "event_type IN ('view', 'click', 'add_to_cart', 'purchase')", name="known_event_type"
+        ),
+        CheckConstraint("dwell_ms IS NULL OR dwell_ms >= 0", name="dwell_not_negative"),
+        Index("ix_events_user_time", "user_id", "occurred_at"),
+        Index("ix_events_product_time", "product_id", "occurred_at"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+
+class IndexVersion(Base):
+    """One build of the vector index. Exactly one row is `live` once a reindex succeeded."""
+
+    __tablename__ = "index_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(Text)  # building | ready | live | failed | retired
+    items_collection: Mapped[str] = mapped_column(Text)
+    users_collection: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    built_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    n_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_items_with_cf: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_users: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    n_events: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    encoder: Mapped[str] = mapped_column(Text, default="", server_default="")
+    timings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('building', 'ready', 'live', 'failed', 'retired')", name="known_status"
+        ),
+        # At most one live version: the alias in Postgres terms.
+        Index("ux_index_versions_one_live", "status", unique=True,
+              postgresql_where="status = 'live'"),
+    )
+
+
+class EmbeddingCache(Base):
+    """Text embeddings keyed by (encoder, hash of the text): unchanged products are never
+    re-embedded. Vectors are float32 bytes."""
+
+    __tablename__ = "embedding_cache"
+
+    encoder: Mapped[str] = mapped_column(Text, primary_key=True)
+    text_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,42 @@
+"""Shared fixtures: one real embedded Postgres per test session, migrated with Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from models.db import Database, migrate, open_database  # noqa: E402
+from models.settings import Settings  # noqa: E402
+
+TABLES = ("events", "products", "users", "index_versions", "embedding_cache")
+
+
+@pytest.fixture(scope="session")
+def pg_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose data dir is private to this test session (DATABASE_URL honoured)."""
+    data_dir: Path = tmp_path_factory.mktemp("lodestar")
+    return Settings.from_env(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def database(pg_settings: Settings) -> Iterator[Database]:
+    db = open_database(pg_settings)
+    migrate(db)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The session database, emptied before each test that asks for it."""
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    yield database
