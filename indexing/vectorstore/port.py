@@ -107,7 +107,8 @@ class Query:
     limit: int
     filter: Filter | None = None
     with_payload: bool = False
-    exact: bool = False
+    exact: bool = False  # brute force: the ground truth that benchmarks measure recall against
+    hnsw_ef: int | None = None  # search breadth of the HNSW graph; None: the store's default
 
 
 class VectorStoreError(RuntimeError):
