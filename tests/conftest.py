@@ -13,8 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from models.db import Database, migrate, open_database  # noqa: E402
-from models.settings import Settings  # noqa: E402
+from models.db import Database, migrate, open_database
+from models.settings import Settings
 
 TABLES = ("events", "products", "users", "index_versions", "embedding_cache")
 
@@ -35,8 +35,14 @@ def database(pg_settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def db(database: Database) -> Iterator[Database]:
+def db(database: Database) -> Database:
     """The session database, emptied before each test that asks for it."""
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
-    yield database
+    return database
+
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceEncoder:
+    """The real packaged sentence encoder, loaded once per test session."""
+    return SentenceEncoder()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -20,12 +20,12 @@ import numpy.typing as npt
 Vector = npt.NDArray[np.float32]
 
 
-class Distance(str, Enum):
+class Distance(StrEnum):
     COSINE = "cosine"
     DOT = "dot"
 
 
-class PayloadType(str, Enum):
+class PayloadType(StrEnum):
     KEYWORD = "keyword"  # exact match on strings (or lists of strings)
     FLOAT = "float"  # ranges on numbers
     INTEGER = "integer"

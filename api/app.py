@@ -1,0 +1,66 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from api.controllers.health import HealthController
+from api.controllers.page import CategoryController, PageController
+from api.controllers.products import ProductController
+from api.errors import EXCEPTION_HANDLERS
+from api.resources import Resources
+from models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, resources: Resources | None = None) -> Litestar:
+    """Build the app. Resources open in the lifespan unless handed in (tests share them)."""
+    settings = settings or (resources.settings if resources else Settings.from_env())
+    holder: dict[str, Resources] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        owned = resources is None
+        res = resources if resources is not None else await asyncio.to_thread(
+            Resources.open, settings
+        )
+        holder["resources"] = res
+        poller = asyncio.create_task(_poll_live_index(res, settings.index_poll_seconds))
+        try:
+            yield
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            if owned:
+                await asyncio.to_thread(res.close)
+
+    def provide_resources() -> Resources:
+        return holder["resources"]
+
+    return Litestar(
+        route_handlers=[HealthController, ProductController, CategoryController, PageController],
+        dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="Lodestar", version="1", path="/schema"),
+    )
+
+
+async def _poll_live_index(resources: Resources, every: float) -> None:
+    """Follow the live version recorded in Postgres, so a reindex run elsewhere is served
+    without a restart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(resources.index.refresh)
+        except Exception:
+            log.warning("could not check the live index version", exc_info=True)

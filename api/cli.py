@@ -1,0 +1,407 @@
+"""`lodestar`: the one command-line entry point.
+
+Exit codes: 0 done, 1 failed, 2 bad usage or bad input, 3 another reindex is running.
+Errors print as one line on stderr, without a traceback (set LODESTAR_DEBUG=1 for one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from models.settings import Settings, SettingsError
+
+log = logging.getLogger("lodestar")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+DEMO_SHOP = {"products": 10_000, "users": 5_000, "events": 200_000, "seed": 7}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _environment_defaults()
+    try:
+        settings = Settings.from_env()
+        _configure_logging(settings, args.verbose)
+        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        return handler(args, settings)
+    except SettingsError as exc:
+        print(f"lodestar: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"lodestar: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("lodestar: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("LODESTAR_DEBUG"):
+            raise
+        print(f"lodestar: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lodestar",
+        description="Search and recommendations for online shops. Settings come from the "
+        "environment (LODESTAR_*, DATABASE_URL, QDRANT_URL): see `lodestar settings`.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="serve the HTTP API over an existing data dir")
+    _add_host_port(p)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("demo", help="build a demo shop (first time), index it and serve it")
+    _add_host_port(p)
+    p.add_argument("--products", type=int, default=DEMO_SHOP["products"])
+    p.add_argument("--users", type=int, default=DEMO_SHOP["users"])
+    p.add_argument("--events", type=int, default=DEMO_SHOP["events"])
+    p.add_argument("--seed", type=int, default=DEMO_SHOP["seed"])
+    p.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("generate", help="write a synthetic shop into Postgres")
+    p.add_argument("--products", type=int, default=DEMO_SHOP["products"])
+    p.add_argument("--users", type=int, default=DEMO_SHOP["users"])
+    p.add_argument("--events", type=int, default=DEMO_SHOP["events"])
+    p.add_argument("--seed", type=int, default=DEMO_SHOP["seed"])
+    p.add_argument("--replace", action="store_true",
+                   help="empty products, users and events first")
+    p.set_defaults(handler=cmd_generate)
+
+    p = sub.add_parser("import", help="load products and/or events from CSV files")
+    p.add_argument("--products", type=Path, help="products CSV")
+    p.add_argument("--events", type=Path, help="events CSV")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="load the valid rows and report the rest (default: all or nothing)")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("reindex", help="build a new index version from Postgres and switch to it")
+    p.set_defaults(handler=cmd_reindex)
+
+    p = sub.add_parser("versions", help="list index versions")
+    p.set_defaults(handler=cmd_versions)
+
+    p = sub.add_parser("settings", help="list every setting, its default and what it does")
+    p.set_defaults(handler=cmd_settings)
+    return parser
+
+
+def _add_host_port(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+
+def _environment_defaults() -> None:
+    # Model weights come from installed packages only, never from a hub; implicit wants
+    # OpenBLAS single-threaded. Set before those libraries load.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _configure_logging(settings: Settings, verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    if settings.log_json:
+        logging.basicConfig(level=level, handlers=[_json_handler()], force=True)
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            force=True)
+    for noisy in ("httpx", "sentence_transformers", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _json_handler() -> logging.Handler:
+    class JsonFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            body: dict[str, Any] = {
+                "ts": round(record.created, 3), "level": record.levelname,
+                "logger": record.name, "msg": record.getMessage(),
+            }
+            if record.exc_info:
+                body["exc"] = self.formatException(record.exc_info)
+            return json.dumps(body)
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    return handler
+
+
+# --- commands ----------------------------------------------------------------------------
+
+def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+    from models.db import current_revision, migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        print(f"schema at revision {current_revision(database)}")
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from models.db import migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        _generate(database, args.products, args.users, args.events, args.seed, args.replace)
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def _generate(database: Any, products: int, users: int, events: int, seed: int,
+              replace: bool) -> None:
+    from indexing.demo_shop import ShopSpec, generate_shop
+
+    for name, value in (("--products", products), ("--users", users), ("--events", events)):
+        if value < 1:
+            raise CliError(f"{name} must be at least 1", EXIT_USAGE)
+    spec = ShopSpec(products=products, users=users, events=events, seed=seed)
+    try:
+        stats = generate_shop(database, spec, progress=_progress_printer(), replace=replace)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    print(f"generated {stats.products:,} products in {stats.categories} categories, "
+          f"{stats.users:,} users, {stats.events:,} events in {stats.seconds:.1f}s")
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from indexing import importer
+    from models.db import migrate, open_database
+
+    if args.products is None and args.events is None:
+        raise CliError("name --products FILE, --events FILE or both", EXIT_USAGE)
+    for path in (args.products, args.events):
+        if path is not None and not path.is_file():
+            raise CliError(f"no such file: {path}", EXIT_USAGE)
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        try:
+            reports = importer.import_files(database, args.products, args.events,
+                                            skip_invalid=args.skip_invalid)
+        except importer.ImportAborted as exc:
+            _print_import_report(exc.report)
+            raise CliError(f"{exc.report.kind}: {exc.report.error_count} invalid rows, nothing "
+                           "imported (fix them, or pass --skip-invalid)", EXIT_USAGE) from exc
+    finally:
+        database.close()
+    for report in reports:
+        _print_import_report(report)
+    return EXIT_OK
+
+
+def _print_import_report(report: Any) -> None:
+    print(f"{report.kind}: read {report.rows_read:,}, valid {report.rows_valid:,}, "
+          f"inserted {report.inserted:,}, updated {report.updated:,}, "
+          f"duplicates skipped {report.skipped_duplicates:,}, invalid {report.error_count:,}"
+          + ("" if report.committed else " (nothing written)"))
+    for err in report.errors[:20]:
+        print(f"  line {err.line}: {err.reason}", file=sys.stderr)
+    if report.error_count > 20:
+        print(f"  ... and {report.error_count - 20:,} more", file=sys.stderr)
+
+
+def cmd_reindex(_: argparse.Namespace, settings: Settings) -> int:
+    from models.db import migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        _reindex(database, settings)
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def _reindex(database: Any, settings: Settings) -> None:
+    from indexing.encoder import load_encoder
+    from indexing.pipeline import ReindexBusy, reindex
+    from indexing.vectorstore import open_vector_store
+
+    store = open_vector_store(settings)
+    try:
+        encoder = load_encoder(settings)
+        result = reindex(database, store, settings, encoder, progress=_progress_printer())
+    except ReindexBusy as exc:
+        raise CliError(str(exc), EXIT_BUSY) from exc
+    finally:
+        store.close()
+    total = sum(result.timings.values())
+    print(f"index version {result.version} is live: {result.n_items:,} items "
+          f"({result.n_items_with_cf:,} with cf), {result.n_users:,} users, "
+          f"{result.n_events:,} events; {result.embedded:,} texts embedded; {total:.1f}s")
+    print("  " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+
+
+def cmd_versions(_: argparse.Namespace, settings: Settings) -> int:
+    from models import index_versions
+    from models.db import migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        rows = index_versions.all_versions(database)
+    finally:
+        database.close()
+    if not rows:
+        print("no index versions yet: run `lodestar reindex`")
+    for v in rows:
+        built = v.built_at.isoformat(timespec="seconds") if v.built_at else "-"
+        print(f"v{v.version:<4} {v.status:<8} built {built}  items {v.n_items:,} "
+              f"(cf {v.n_items_with_cf:,})  users {v.n_users:,}  events {v.n_events:,}")
+    return EXIT_OK
+
+
+def cmd_settings(_: argparse.Namespace, settings: Settings) -> int:
+    for name, default, doc in Settings.describe():
+        print(f"{name:<36} {default or '(unset)':<14} {doc}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from api.resources import Resources
+    from models.db import migrate
+
+    resources = Resources.open(settings)
+    try:
+        migrate(resources.database)
+        resources.index.refresh()
+        if resources.index.live is None:
+            log.warning("no index version is live yet: similar items answer 503 until "
+                        "`lodestar reindex` runs")
+        _serve(resources, args.host, args.port)
+    finally:
+        resources.close()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from api.resources import Resources
+    from models.db import migrate
+
+    started = time.perf_counter()
+    resources = Resources.open(settings)
+    try:
+        database = resources.database
+        migrate(database)
+        if _count(database, "products") == 0:
+            print(f"building the demo shop in {settings.data_dir} (first run only)...")
+            _generate(database, args.products, args.users, args.events, args.seed, False)
+        else:
+            print(f"reusing the shop in {settings.data_dir}")
+        resources.index.refresh()
+        if resources.index.live is None:
+            print("indexing it (first run only; the text encoder takes a minute)...")
+            _reindex_in_process(resources)
+        print(f"ready in {time.perf_counter() - started:.1f}s")
+        if args.no_serve:
+            return EXIT_OK
+        _print_examples(resources, args.host, args.port)
+        _serve(resources, args.host, args.port)
+    finally:
+        resources.close()
+    return EXIT_OK
+
+
+def _reindex_in_process(resources: Any) -> None:
+    from indexing.pipeline import reindex
+
+    result = reindex(resources.database, resources.store, resources.settings,
+                     resources.encoder(), progress=_progress_printer())
+    resources.index.refresh()
+    print(f"index version {result.version} is live: {result.n_items:,} items, "
+          f"{result.n_users:,} users ({sum(result.timings.values()):.1f}s)")
+
+
+def _count(database: Any, table: str) -> int:
+    from sqlalchemy import text
+
+    with database.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+def _print_examples(resources: Any, host: str, port: int) -> None:
+    from sqlalchemy import text
+
+    with resources.database.engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT p.product_id, p.category, p.price FROM events e "
+            "JOIN products p USING (product_id) GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 "
+            "LIMIT 1")).first()
+    base = f"http://{host}:{port}"
+    print(f"\nLodestar is serving the demo shop at {base}  (API docs: {base}/schema)")
+    if row:
+        pid, category, price = row
+        print(f"  curl '{base}/v1/products/{pid}'")
+        print(f"  curl '{base}/v1/products/{pid}/similar?limit=5'")
+        print(f"  curl '{base}/v1/products/{pid}/similar?limit=5&category="
+              f"{_quote(category)}&max_price={float(price) * 1.5:.0f}&in_stock=true'")
+    print("Press Ctrl+C to stop.\n")
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value)
+
+
+def _serve(resources: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(resources=resources)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    """Progress on stderr: one bar per stage, updated in place."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bars.clear()
+            bar = bars[stage] = tqdm(total=total, desc=f"{stage:<13}", unit="",
+                                     leave=True, file=sys.stderr, dynamic_ncols=True)
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""What the API holds for its lifetime: database, vector store, live index, encoder.
+
+Created in the app's lifespan, closed on shutdown, handed to handlers by injection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from indexing.encoder import Encoder, load_encoder
+from indexing.vectorstore import VectorStore, open_vector_store
+from models import index_versions
+from models.db import Database, open_database
+from models.index_versions import VersionInfo
+from models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """The index version being served, as recorded in Postgres.
+
+    The reindex (another process, perhaps) records a new live version; `refresh` picks it
+    up, so a running server moves to it without restarting.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._live: VersionInfo | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def live(self) -> VersionInfo | None:
+        return self._live
+
+    def refresh(self) -> bool:
+        """Re-read the live version; True if it changed."""
+        latest = index_versions.live_version(self._database)
+        with self._lock:
+            changed = (latest.version if latest else None) != (
+                self._live.version if self._live else None
+            )
+            self._live = latest
+        if changed:
+            log.info("serving index version %s", latest.version if latest else None)
+        return changed
+
+
+class Resources:
+    """A plain class on purpose: the framework validates dataclasses it injects field by
+    field, and these fields are live handles, not data."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        store: VectorStore,
+        index: LiveIndex,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.store = store
+        self.index = index
+        self._encoder = encoder
+        self._encoder_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Resources:
+        database = open_database(settings)
+        store = open_vector_store(settings)
+        index = LiveIndex(database)
+        index.refresh()
+        return cls(settings=settings, database=database, store=store, index=index)
+
+    def encoder(self) -> Encoder:
+        """The sentence encoder, loaded on first need (half a second, a few hundred MB)."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                self._encoder = load_encoder(self.settings)
+            return self._encoder
+
+    def close(self) -> None:
+        self.store.close()
+        self.database.close()

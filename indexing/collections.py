@@ -1,0 +1,83 @@
+"""Shapes of the two Qdrant collections and the payload each item carries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from indexing.vectorstore.port import CollectionSpec, Distance, PayloadType, VectorSpec
+
+TEXT = "text"
+CF = "cf"
+
+# Fields filters run on. Each gets a payload index so filtered queries stay fast.
+ITEM_INDEXES: dict[str, PayloadType] = {
+    "product_id": PayloadType.KEYWORD,
+    "category": PayloadType.KEYWORD,
+    "subcategory": PayloadType.KEYWORD,
+    "brand": PayloadType.KEYWORD,
+    "tags": PayloadType.KEYWORD,
+    "price": PayloadType.FLOAT,
+    "in_stock": PayloadType.BOOL,
+    "promoted": PayloadType.BOOL,
+    "has_cf": PayloadType.BOOL,
+    "created_at": PayloadType.FLOAT,
+    "popularity": PayloadType.FLOAT,
+}
+
+
+def items_spec(text_dim: int, cf_dim: int) -> CollectionSpec:
+    """Items: `text` (sentence embedding) and `cf` (ALS item factors), both compared by
+    cosine — item-to-item similarity should not favour items for their factor norm."""
+    return CollectionSpec(
+        vectors={
+            TEXT: VectorSpec(text_dim, Distance.COSINE),
+            CF: VectorSpec(cf_dim, Distance.COSINE),
+        },
+        indexes=ITEM_INDEXES,
+    )
+
+
+def users_spec(cf_dim: int) -> CollectionSpec:
+    """Users: raw ALS user factors; the dot product with item factors is ALS's score."""
+    return CollectionSpec(
+        vectors={CF: VectorSpec(cf_dim, Distance.DOT)},
+        indexes={"user_id": PayloadType.KEYWORD},
+    )
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    product_id: str
+    title: str
+    description: str
+    category: str
+    subcategory: str
+    brand: str
+    price: Decimal | float
+    tags: Sequence[str]
+    in_stock: bool
+    promoted: bool
+    created_at: datetime
+
+
+def item_payload(row: CatalogRow, popularity: float, has_cf: bool) -> dict[str, Any]:
+    """What a list response shows and filters test, so a similar-items answer needs no
+    round trip to Postgres."""
+    return {
+        "product_id": row.product_id,
+        "title": row.title,
+        "category": row.category,
+        "subcategory": row.subcategory,
+        "brand": row.brand,
+        "price": float(row.price),
+        "tags": list(row.tags),
+        "in_stock": bool(row.in_stock),
+        "promoted": bool(row.promoted),
+        "created_at": row.created_at.timestamp(),
+        "popularity": float(popularity),
+        "has_cf": has_cf,
+    }

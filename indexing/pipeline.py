@@ -1,0 +1,291 @@
+"""The reindex: Postgres in, a new versioned pair of Qdrant collections out, alias switched.
+
+Stages: catalog → embed (cached) → interactions → ALS → popularity → write items → write
+users → optimise → switch. The live version keeps serving throughout; a failure leaves it
+live, marks the new version failed and drops what was built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import text
+
+from indexing.als import Factors, train_als
+from indexing.collections import (
+    CF,
+    TEXT,
+    CatalogRow,
+    item_payload,
+    items_spec,
+    users_spec,
+)
+from indexing.encoder import Encoder, embed_with_cache
+from indexing.interactions import Interactions, load_interactions, resolve_as_of
+from indexing.popularity import decayed_popularity
+from indexing.text import product_text
+from indexing.vectorstore.port import Point, VectorStore, point_id
+from models import index_versions
+from models.db import Database
+from models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+WRITE_BATCH = 1000
+
+
+class ReindexBusy(RuntimeError):
+    """Another reindex holds the lock."""
+
+
+@dataclass
+class ReindexResult:
+    version: int
+    items_collection: str
+    users_collection: str
+    n_items: int
+    n_items_with_cf: int
+    n_users: int
+    n_events: int
+    embedded: int
+    as_of: datetime | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Times each stage and reports progress."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.timings: dict[str, float] = {}
+        self._progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        self.report(name, 0, 1)
+        yield
+        self.timings[name] = round(time.perf_counter() - started, 3)
+        log.info("reindex stage %s done in %.2fs", name, self.timings[name])
+
+    def report(self, name: str, done: int, total: int) -> None:
+        if self._progress:
+            self._progress(name, done, total)
+
+
+def load_catalog(database: Database) -> list[CatalogRow]:
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT product_id, title, description, category, subcategory, brand, price, "
+                "tags, in_stock, promoted, created_at FROM products ORDER BY product_id"
+            )
+        ).all()
+    return [CatalogRow(*row) for row in rows]
+
+
+def catalog_texts(catalog: Sequence[CatalogRow]) -> list[str]:
+    return [
+        product_text(r.title, r.brand, r.category, r.subcategory, r.description, r.tags)
+        for r in catalog
+    ]
+
+
+def reindex(
+    database: Database,
+    store: VectorStore,
+    settings: Settings,
+    encoder: Encoder,
+    progress: Progress | None = None,
+) -> ReindexResult:
+    """Build and switch to a new index version. Raises ReindexBusy if one is running."""
+    with index_versions.reindex_lock(database) as acquired:
+        if not acquired:
+            raise ReindexBusy("another reindex is running")
+        _clean_leftovers(database, store)
+        snapshot = {
+            k: (str(v) if not isinstance(v, int | float | bool | type(None)) else v)
+            for k, v in dataclasses.asdict(settings).items()
+            if k not in {"database_url", "qdrant_url", "qdrant_api_key", "admin_key"}
+        }
+        version = index_versions.start_version(database, settings.collection_prefix, snapshot)
+        try:
+            result = _build(database, store, settings, encoder, version, progress)
+        except BaseException as exc:
+            log.exception("reindex of version %s failed", version.version)
+            index_versions.fail_version(database, version.version, f"{type(exc).__name__}: {exc}")
+            _drop_quietly(store, version.items_collection, version.users_collection)
+            raise
+        _prune(database, store, settings.versions_to_keep)
+        return result
+
+
+def _build(
+    database: Database,
+    store: VectorStore,
+    settings: Settings,
+    encoder: Encoder,
+    version: index_versions.VersionInfo,
+    progress: Progress | None,
+) -> ReindexResult:
+    stages = _Stages(progress)
+    with stages.stage("catalog"):
+        catalog = load_catalog(database)
+    with stages.stage("embed"):
+        vectors, embedded = embed_with_cache(
+            database,
+            encoder,
+            catalog_texts(catalog),
+            batch_size=settings.encoder_batch_size,
+            progress=lambda d, t: stages.report("embed", d, t),
+        )
+    with stages.stage("interactions"):
+        as_of = resolve_as_of(database, settings)
+        interactions = load_interactions(database, settings, as_of)
+    with stages.stage("als"):
+        factors = train_als(interactions.matrix, settings)
+    with stages.stage("popularity"):
+        popularity = decayed_popularity(database, settings, as_of)
+
+    item_cf = _item_factors_by_product(interactions, factors)
+    with stages.stage("write_items"):
+        spec = items_spec(encoder.dim, settings.als_factors)
+        store.create_collection(version.items_collection, spec)
+        n_with_cf = _write_items(
+            store, version.items_collection, catalog, vectors, item_cf, popularity,
+            lambda d, t: stages.report("write_items", d, t),
+        )
+    with stages.stage("write_users"):
+        store.create_collection(version.users_collection, users_spec(settings.als_factors))
+        n_users = _write_users(store, version.users_collection, interactions, factors)
+    with stages.stage("optimize"):
+        store.finish_bulk_load(version.items_collection)
+        store.finish_bulk_load(version.users_collection)
+    with stages.stage("switch"):
+        store.set_alias(settings.items_alias, version.items_collection)
+        store.set_alias(settings.users_alias, version.users_collection)
+        index_versions.finish_version(
+            database,
+            version.version,
+            built_at=datetime.now(UTC),
+            as_of=as_of,
+            n_items=len(catalog),
+            n_items_with_cf=n_with_cf,
+            n_users=n_users,
+            n_events=interactions.n_events,
+            encoder=encoder.name,
+            timings=stages.timings,
+        )
+    return ReindexResult(
+        version=version.version,
+        items_collection=version.items_collection,
+        users_collection=version.users_collection,
+        n_items=len(catalog),
+        n_items_with_cf=n_with_cf,
+        n_users=n_users,
+        n_events=interactions.n_events,
+        embedded=embedded,
+        as_of=as_of,
+        timings=stages.timings,
+    )
+
+
+def _item_factors_by_product(
+    interactions: Interactions, factors: Factors
+) -> dict[str, npt.NDArray[np.float32]]:
+    out: dict[str, npt.NDArray[np.float32]] = {}
+    for i, pid in enumerate(interactions.items):
+        vec = factors.items[i]
+        # An all-zero factor carries no direction; cosine on it is undefined.
+        if np.any(vec):
+            out[pid] = vec
+    return out
+
+
+def _write_items(
+    store: VectorStore,
+    collection: str,
+    catalog: Sequence[CatalogRow],
+    text_vectors: npt.NDArray[np.float32],
+    item_cf: dict[str, npt.NDArray[np.float32]],
+    popularity: dict[str, float],
+    progress: Callable[[int, int], None],
+) -> int:
+    with_cf = 0
+    batch: list[Point] = []
+    for i, row in enumerate(catalog):
+        cf = item_cf.get(row.product_id)
+        vectors: dict[str, npt.NDArray[np.float32]] = {TEXT: text_vectors[i]}
+        if cf is not None:
+            vectors[CF] = cf
+            with_cf += 1
+        payload = item_payload(row, popularity.get(row.product_id, 0.0), cf is not None)
+        batch.append(Point(point_id(row.product_id), vectors, payload))
+        if len(batch) >= WRITE_BATCH:
+            store.upsert(collection, batch)
+            batch = []
+            progress(i + 1, len(catalog))
+    if batch:
+        store.upsert(collection, batch)
+    progress(len(catalog), len(catalog))
+    return with_cf
+
+
+def _write_users(
+    store: VectorStore, collection: str, interactions: Interactions, factors: Factors
+) -> int:
+    counts = np.diff(interactions.matrix.indptr)
+    batch: list[Point] = []
+    written = 0
+    for u, user_id in enumerate(interactions.users):
+        vec = factors.users[u]
+        if not np.any(vec):
+            continue
+        payload: dict[str, Any] = {"user_id": user_id, "n_items": int(counts[u])}
+        batch.append(Point(point_id(user_id), {CF: vec}, payload))
+        written += 1
+        if len(batch) >= WRITE_BATCH:
+            store.upsert(collection, batch)
+            batch = []
+    if batch:
+        store.upsert(collection, batch)
+    return written
+
+
+def _clean_leftovers(database: Database, store: VectorStore) -> None:
+    """A reindex killed mid-way left a 'building' row and half-written collections."""
+    for stale in index_versions.stale_builds(database):
+        log.warning("cleaning up version %s left by an interrupted reindex", stale.version)
+        _drop_quietly(store, stale.items_collection, stale.users_collection)
+        index_versions.fail_version(database, stale.version, "interrupted")
+
+
+def _prune(database: Database, store: VectorStore, keep: int) -> None:
+    """Drop collections of versions beyond the newest `keep` (the live one always stays)."""
+    versions = index_versions.all_versions(database)
+    kept = 0
+    for info in versions:
+        if info.status == "live" or (info.status == "retired" and kept < keep - 1):
+            kept += info.status == "retired"
+            continue
+        if info.status in {"retired", "failed"}:
+            _drop_quietly(store, info.items_collection, info.users_collection)
+
+
+def _drop_quietly(store: VectorStore, *names: str) -> None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            store.drop_collection(name)
+        except Exception:
+            log.exception("could not drop collection %s", name)

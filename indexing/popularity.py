@@ -1,0 +1,52 @@
+"""Time-decayed popularity of products, computed in Postgres from the events."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy import text
+
+from models.db import Database
+from models.settings import Settings
+
+_POPULARITY = text(
+    """
+    SELECT e.product_id,
+           SUM(CASE e.event_type
+                 WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
+                 WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
+               END
+               * exp(-:rate * EXTRACT(EPOCH FROM (CAST(:as_of AS timestamptz) - e.occurred_at))
+                     / 86400.0))
+    FROM events e
+    WHERE e.occurred_at <= CAST(:as_of AS timestamptz)
+      AND (:window_days = 0
+           OR e.occurred_at > CAST(:as_of AS timestamptz) - make_interval(days => :window_days))
+    GROUP BY e.product_id
+    """
+)
+
+
+def decayed_popularity(
+    database: Database, settings: Settings, as_of: datetime | None
+) -> dict[str, float]:
+    """Event-weighted popularity per product with a half-life (a setting), as of `as_of`."""
+    if as_of is None:
+        return {}
+    weights = settings.event_weights()
+    rate = math.log(2) / settings.popularity_half_life_days
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            _POPULARITY,
+            {
+                "as_of": as_of.isoformat(),
+                "rate": rate,
+                "w_view": weights["view"],
+                "w_click": weights["click"],
+                "w_cart": weights["add_to_cart"],
+                "w_purchase": weights["purchase"],
+                "window_days": settings.event_window_days,
+            },
+        ).all()
+    return {str(pid): float(score) for pid, score in rows}

@@ -1,0 +1,42 @@
+"""An app over a reindexed tiny shop, shared by the API tests of one module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from api.resources import LiveIndex, Resources
+from indexing.encoder import SentenceEncoder
+from indexing.pipeline import reindex
+from indexing.vectorstore import open_vector_store
+from models.db import Database
+from models.settings import Settings
+from tests.conftest import TABLES
+from tests.shop import fill_tiny_shop
+
+
+@pytest.fixture(scope="module")
+def resources(
+    database: Database, encoder: SentenceEncoder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Resources]:
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    fill_tiny_shop(database)
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("api"), als_iterations=5)
+    store = open_vector_store(settings)
+    reindex(database, store, settings, encoder)
+    res = Resources(settings=settings, database=database, store=store, index=LiveIndex(database),
+                    encoder=encoder)
+    res.index.refresh()
+    yield res
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def client(resources: Resources) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    with TestClient(app=create_app(resources=resources)) as c:
+        yield c

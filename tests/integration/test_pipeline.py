@@ -1,0 +1,181 @@
+"""The reindex through the real stack: embedded Postgres, the Qdrant engine, the encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from indexing.collections import CF, TEXT
+from indexing.encoder import SentenceEncoder
+from indexing.interactions import load_interactions
+from indexing.pipeline import ReindexBusy, reindex
+from indexing.vectorstore import VectorStore, open_vector_store
+from indexing.vectorstore.port import point_id
+from models import index_versions
+from models.db import Database
+from models.settings import Settings
+from tests.shop import fill_tiny_shop
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_settings: Settings) -> Settings:
+    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.database_url,
+                             als_iterations=5)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[VectorStore]:
+    s = open_vector_store(settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def shop(db: Database) -> Database:
+    fill_tiny_shop(db)
+    return db
+
+
+def count(db: Database, sql: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar() or 0)
+
+
+def test_reindex_indexes_every_product_and_switches_the_alias(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    result = reindex(shop, store, settings, encoder)
+
+    live = index_versions.live_version(shop)
+    assert live is not None and live.version == result.version
+    assert store.resolve_alias(settings.items_alias) == result.items_collection
+    assert store.count(result.items_collection) == count(shop, "SELECT count(*) FROM products")
+    assert set(live.timings) >= {"embed", "als", "write_items", "switch"}
+    # Every product has a text vector; exactly those with events in the window have CF.
+    assert 0 < result.n_items_with_cf < result.n_items
+    never_seen = count(shop, "SELECT count(*) FROM products p WHERE NOT EXISTS "
+                       "(SELECT 1 FROM events e WHERE e.product_id = p.product_id)")
+    assert result.n_items - result.n_items_with_cf >= never_seen
+
+
+def test_product_without_events_gets_a_text_vector_but_no_cf(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    with shop.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO products (product_id, title, category, price, created_at) "
+            "VALUES ('NEW-1', 'Brand new trail running shoe', 'Sports', 99, now())"))
+    result = reindex(shop, store, settings, encoder)
+    record = store.retrieve(result.items_collection, [point_id("NEW-1")], vectors=[TEXT, CF])[0]
+    assert TEXT in record.vectors
+    assert CF not in record.vectors
+    assert record.payload is not None and record.payload["has_cf"] is False
+
+
+def test_second_reindex_embeds_nothing_new(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    first = reindex(shop, store, settings, encoder)
+    second = reindex(shop, store, settings, encoder)
+    assert first.embedded > 0
+    assert second.embedded == 0
+    assert second.version == first.version + 1
+    statuses = {v.version: v.status for v in index_versions.all_versions(shop)}
+    assert statuses == {first.version: "retired", second.version: "live"}
+
+
+def test_old_versions_beyond_the_kept_number_are_dropped(
+    shop: Database, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    keep_two = Settings.from_env(data_dir=settings.data_dir, database_url=settings.database_url,
+                                 als_iterations=2, versions_to_keep=2)
+    store = open_vector_store(keep_two)
+    try:
+        results = [reindex(shop, store, keep_two, encoder) for _ in range(3)]
+        names = store.list_collections()
+        assert results[0].items_collection not in names
+        assert results[1].items_collection in names
+        assert results[2].items_collection in names
+    finally:
+        store.close()
+
+
+class FailingAliasStore:
+    """The real store, except that switching the alias fails: a crash at the last step."""
+
+    def __init__(self, inner: VectorStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        raise RuntimeError("disk full")
+
+
+def test_failed_reindex_leaves_the_live_version_serving(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    good = reindex(shop, store, settings, encoder)
+    with pytest.raises(RuntimeError, match="disk full"):
+        reindex(shop, FailingAliasStore(store), settings, encoder)  # type: ignore[arg-type]
+    live = index_versions.live_version(shop)
+    assert live is not None and live.version == good.version
+    assert store.resolve_alias(settings.items_alias) == good.items_collection
+    failed = [v for v in index_versions.all_versions(shop) if v.status == "failed"]
+    assert len(failed) == 1
+    assert failed[0].items_collection not in store.list_collections()
+
+
+def test_a_second_reindex_while_one_runs_is_refused(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    with index_versions.reindex_lock(shop) as held:
+        assert held
+        with pytest.raises(ReindexBusy):
+            reindex(shop, store, settings, encoder)
+
+
+def test_leftovers_of_an_interrupted_reindex_are_cleaned_up(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    crashed = index_versions.start_version(shop, settings.collection_prefix, {})
+    from indexing.collections import items_spec
+
+    store.create_collection(crashed.items_collection, items_spec(encoder.dim, 64))
+    reindex(shop, store, settings, encoder)
+    assert crashed.items_collection not in store.list_collections()
+    statuses = {v.version: v.status for v in index_versions.all_versions(shop)}
+    assert statuses[crashed.version] == "failed"
+
+
+def test_window_and_decay_are_measured_from_the_newest_event_not_the_clock(
+    db: Database, settings: Settings
+) -> None:
+    long_ago = datetime(2019, 5, 1, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO products (product_id, title, category, price, created_at) VALUES "
+            "('A', 'a', 'c', 1, :t), ('B', 'b', 'c', 1, :t)"), {"t": long_ago})
+        rows = [("e1", "u1", "A", "purchase", long_ago),
+                ("e2", "u1", "B", "view", long_ago - timedelta(days=10)),
+                ("e3", "u2", "B", "view", long_ago - timedelta(days=200))]
+        for eid, uid, pid, kind, when in rows:
+            conn.execute(text(
+                "INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at) "
+                "VALUES (:e, :u, :p, :k, :t)"), {"e": eid, "u": uid, "p": pid, "k": kind, "t": when})
+    interactions = load_interactions(db, settings)
+    # Years before the wall clock, yet inside the 90-day window of the newest event.
+    assert interactions.users == ["u1"]
+    assert interactions.as_of == long_ago
+    weights = dict(zip(interactions.items, interactions.matrix.toarray()[0], strict=True))
+    assert weights["A"] == pytest.approx(5.0)
+    assert weights["B"] == pytest.approx(1.0 * 2.718281828 ** (-0.01 * 10), rel=1e-4)
+
+    everything = load_interactions(db, Settings.from_env(event_window_days=0, decay_per_day=0))
+    assert everything.users == ["u1", "u2"]
+    assert everything.matrix.toarray().max() == pytest.approx(5.0)
