@@ -121,6 +121,8 @@ class VectorStore(Protocol):
 
     Every write is an idempotent upsert or delete by id. Queries never see points that a
     filter excludes; a point lacking the queried vector is simply not a candidate.
+    Methods that read or write points accept an alias in place of a collection name,
+    resolved at each call; `drop_collection` takes collection names only.
     """
 
     def create_collection(self, name: str, spec: CollectionSpec) -> None:
