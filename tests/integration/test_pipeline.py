@@ -167,7 +167,8 @@ def test_window_and_decay_are_measured_from_the_newest_event_not_the_clock(
         for eid, uid, pid, kind, when in rows:
             conn.execute(text(
                 "INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at) "
-                "VALUES (:e, :u, :p, :k, :t)"), {"e": eid, "u": uid, "p": pid, "k": kind, "t": when})
+                "VALUES (:e, :u, :p, :k, :t)"),
+                {"e": eid, "u": uid, "p": pid, "k": kind, "t": when})
     interactions = load_interactions(db, settings)
     # Years before the wall clock, yet inside the 90-day window of the newest event.
     assert interactions.users == ["u1"]
