@@ -192,7 +192,7 @@ def _generate(database: Any, products: int, users: int, events: int, seed: int,
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    import indexing.importer as importer
+    from indexing import importer
     from models.db import migrate, open_database
 
     if args.products is None and args.events is None:

@@ -183,8 +183,9 @@ def _build(
             n_users=n_users,
             n_events=interactions.n_events,
             encoder=encoder.name,
-            timings=stages.timings,
         )
+    # Recorded after the switch so that the switch's own time is in the record too.
+    index_versions.record_timings(database, version.version, stages.timings)
     return ReindexResult(
         version=version.version,
         items_collection=version.items_collection,

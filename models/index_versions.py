@@ -92,6 +92,13 @@ def finish_version(database: Database, version: int, **fields: Any) -> None:
         )
 
 
+def record_timings(database: Database, version: int, timings: dict[str, float]) -> None:
+    with database.session() as session:
+        session.execute(
+            update(IndexVersion).where(IndexVersion.version == version).values(timings=timings)
+        )
+
+
 def fail_version(database: Database, version: int, error: str) -> None:
     with database.session() as session:
         session.execute(

@@ -43,7 +43,7 @@ class Settings:
     )
     qdrant_api_key: str | None = _setting(None, "API key for the Qdrant server, if it wants one.")
     admin_key: str | None = _setting(
-        None, "Shared secret for admin endpoints (X-Admin-Key). Unset: admin is loopback-only."
+        None, "Shared secret that admin endpoints require in the X-Admin-Key header."
     )
     collection_prefix: str = _setting("lodestar", "Prefix of Qdrant collection and alias names.")
     versions_to_keep: int = _setting(3, "Index versions kept after a reindex (for rollback).")

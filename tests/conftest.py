@@ -13,9 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from indexing.encoder import SentenceEncoder  # noqa: E402
-from models.db import Database, migrate, open_database  # noqa: E402
-from models.settings import Settings  # noqa: E402
+from indexing.encoder import SentenceEncoder
+from models.db import Database, migrate, open_database
+from models.settings import Settings
 
 TABLES = ("events", "products", "users", "index_versions", "embedding_cache")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 
 from api import schemas
 from api.resources import Resources
@@ -17,7 +18,7 @@ class HealthController(Controller):
         return schemas.Health(status="ok")
 
     @get("/ready", sync_to_thread=True)
-    def ready(self, resources: Resources) -> Response[schemas.Readiness]:
+    def ready(self, resources: NamedDependency[Resources]) -> Response[schemas.Readiness]:
         """200 only when Postgres, the vector store and a live index are all usable."""
         missing: list[str] = []
         postgres = resources.database.ping()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources as package_files
 
 from litestar import Controller, MediaType, get
+from litestar.di import NamedDependency
 
 from api import schemas
 from api.resources import Resources
@@ -28,6 +29,6 @@ class CategoryController(Controller):
     tags = ["products"]
 
     @get("/", sync_to_thread=True)
-    def categories(self, resources: Resources) -> schemas.CategoryList:
+    def categories(self, resources: NamedDependency[Resources]) -> schemas.CategoryList:
         """Categories of the catalog with their product counts."""
         return schemas.CategoryList(items=catalog.category_counts(resources.database))

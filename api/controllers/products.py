@@ -6,7 +6,8 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api import schemas
 from api.errors import BadParameter, NotFound
@@ -14,15 +15,17 @@ from api.resources import Resources
 from api.services import catalog
 from api.services.similar import ItemFilters, similar_items
 
-Limit = Annotated[int, Parameter(ge=1, description="How many items to return.")]
-Price = Annotated[float | None, Parameter(ge=0, description="Price bound, inclusive.")]
+Res = NamedDependency[Resources]
+Limit = Annotated[int, QueryParameter(ge=1, description="How many items to return.")]
+Price = Annotated[float | None, QueryParameter(ge=0, description="Price bound, inclusive.")]
+Text = FromQuery[str | None]
 
 
 def request_id() -> str:
     return uuid.uuid4().hex
 
 
-def check_limit(resources: Resources, limit: int) -> None:
+def check_limit(resources: Res, limit: int) -> None:
     if limit > resources.settings.max_limit:
         raise BadParameter("limit", f"must be at most {resources.settings.max_limit}")
 
@@ -34,11 +37,11 @@ class ProductController(Controller):
     @get("/", sync_to_thread=True)
     def list_products(
         self,
-        resources: Resources,
-        category: str | None = None,
-        brand: str | None = None,
+        resources: Res,
+        category: Text = None,
+        brand: Text = None,
         limit: Limit = 20,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> schemas.ProductPage:
         """Browse the catalog, optionally by category and brand, in product_id order."""
         check_limit(resources, limit)
@@ -47,7 +50,7 @@ class ProductController(Controller):
                                    request_id=request_id())
 
     @get("/{product_id:str}", sync_to_thread=True)
-    def get_product(self, resources: Resources, product_id: str) -> schemas.Product:
+    def get_product(self, resources: Res, product_id: FromPath[str]) -> schemas.Product:
         """One product from the catalog."""
         product = catalog.get_product(resources.database, product_id)
         if product is None:
@@ -57,15 +60,15 @@ class ProductController(Controller):
     @get("/{product_id:str}/similar", sync_to_thread=True)
     def similar(
         self,
-        resources: Resources,
-        product_id: str,
+        resources: Res,
+        product_id: FromPath[str],
         limit: Limit = 10,
-        category: str | None = None,
-        subcategory: str | None = None,
-        brand: str | None = None,
+        category: Text = None,
+        subcategory: Text = None,
+        brand: Text = None,
         min_price: Price = None,
         max_price: Price = None,
-        in_stock: bool | None = None,
+        in_stock: FromQuery[bool | None] = None,
     ) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
         itself excluded; filters run inside the vector query."""

@@ -3,6 +3,7 @@ server answers similar-items requests over loopback."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -50,6 +51,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join(timeout=10)
     finally:
         patch.undo()
+        # The CLI configured logging onto this test's captured stream; let it go.
+        logging.getLogger().handlers.clear()
 
 
 def test_similar_items_over_http_respect_filters_and_exclude_the_product(base_url: str) -> None:
