@@ -134,13 +134,12 @@ def _load_cached(database: Database, encoder_name: str, hashes: set[bytes]) -> d
     found: dict[bytes, Matrix] = {}
     with database.engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT text_hash, vector FROM embedding_cache WHERE encoder = :e"),
-            {"e": encoder_name},
+            text("SELECT text_hash, vector FROM embedding_cache "
+                 "WHERE encoder = :e AND text_hash = ANY(:h)"),
+            {"e": encoder_name, "h": list(hashes)},
         )
         for h, blob in rows:
-            key = bytes(h)
-            if key in hashes:
-                found[key] = np.frombuffer(bytes(blob), dtype=np.float32)
+            found[bytes(h)] = np.frombuffer(bytes(blob), dtype=np.float32)
     return found
 
 
