@@ -1259,9 +1259,7 @@ def generate_shop(
             raise _refuse(occupied)
     shop = build_shop(spec, report)
     total = len(shop.catalog.ids) + len(shop.users.ids) + shop.n_events
-    raw = database.engine.raw_connection()
-    try:
-        cursor = cast(Any, raw.driver_connection).cursor()
+    with database.driver_cursor() as cursor:
         if replace:
             cursor.execute("TRUNCATE products, users, events")
         else:
@@ -1294,10 +1292,4 @@ def generate_shop(
                     report("copy", done, total)
         # Fresh statistics, so that the first queries on the new shop plan well.
         cursor.execute("ANALYZE products, users, events")
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
     return shop.stats(seconds=time.perf_counter() - began)

@@ -144,9 +144,7 @@ def _load_cached(database: Database, encoder_name: str, hashes: set[bytes]) -> d
 
 
 def _store(database: Database, encoder_name: str, keys: list[bytes], vectors: Matrix) -> None:
-    raw = database.engine.raw_connection()
-    try:
-        cur = raw.driver_connection.cursor()  # type: ignore[union-attr]
+    with database.driver_cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS embedding_stage "
             "(text_hash bytea, vector bytea) ON COMMIT DELETE ROWS"
@@ -160,9 +158,3 @@ def _store(database: Database, encoder_name: str, keys: list[bytes], vectors: Ma
             "ON CONFLICT (encoder, text_hash) DO UPDATE SET vector = EXCLUDED.vector",
             (encoder_name,),
         )
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()

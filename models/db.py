@@ -43,6 +43,22 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def driver_cursor(self) -> Iterator[Any]:
+        """A psycopg cursor in its own transaction, for COPY and bulk statements that the
+        ORM would only slow down: committed on success, rolled back on any error."""
+        raw = self.engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            with driver.cursor() as cursor:
+                yield cursor
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
