@@ -12,6 +12,7 @@ from indexing.vectorstore.port import CollectionSpec, Distance, PayloadType, Vec
 
 TEXT = "text"
 CF = "cf"
+CF_RAW = "cf_raw"
 
 # Fields filters run on. Each gets a payload index so filtered queries stay fast.
 ITEM_INDEXES: dict[str, PayloadType] = {
@@ -30,12 +31,14 @@ ITEM_INDEXES: dict[str, PayloadType] = {
 
 
 def items_spec(text_dim: int, cf_dim: int) -> CollectionSpec:
-    """Items: `text` (sentence embedding) and `cf` (ALS item factors), both compared by
-    cosine — item-to-item similarity should not favour items for their factor norm."""
+    """Items: `text` (sentence embedding) and `cf` (ALS item factors) compared by cosine —
+    item-to-item similarity should not favour items for their factor norm — and `cf_raw`,
+    the same factors unnormalised, whose dot product with a user vector is ALS's score."""
     return CollectionSpec(
         vectors={
             TEXT: VectorSpec(text_dim, Distance.COSINE),
             CF: VectorSpec(cf_dim, Distance.COSINE),
+            CF_RAW: VectorSpec(cf_dim, Distance.DOT),
         },
         indexes=ITEM_INDEXES,
     )
@@ -64,9 +67,14 @@ class CatalogRow:
     created_at: datetime
 
 
-def item_payload(row: CatalogRow, popularity: float, has_cf: bool) -> dict[str, Any]:
-    """What a list response shows and filters test, so a similar-items answer needs no
-    round trip to Postgres."""
+def item_payload(
+    row: CatalogRow,
+    popularity: float,
+    has_cf: bool,
+    bought_with: Sequence[tuple[str, float]] = (),
+) -> dict[str, Any]:
+    """What a list response shows and filters test, so a list needs no round trip to
+    Postgres; `bought_with` holds the product's basket companions, best first."""
     return {
         "product_id": row.product_id,
         "title": row.title,
@@ -80,4 +88,6 @@ def item_payload(row: CatalogRow, popularity: float, has_cf: bool) -> dict[str, 
         "created_at": row.created_at.timestamp(),
         "popularity": float(popularity),
         "has_cf": has_cf,
+        "bought_with": [pid for pid, _ in bought_with],
+        "bought_with_scores": [round(score, 6) for _, score in bought_with],
     }

@@ -23,12 +23,14 @@ from sqlalchemy import text
 from indexing.als import Factors, train_als
 from indexing.collections import (
     CF,
+    CF_RAW,
     TEXT,
     CatalogRow,
     item_payload,
     items_spec,
     users_spec,
 )
+from indexing.cooccurrence import bought_together
 from indexing.encoder import Encoder, embed_with_cache
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
 from indexing.popularity import decayed_popularity
@@ -37,6 +39,7 @@ from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
+from ranking.foldin import gram_matrix
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +158,15 @@ def _build(
         factors = train_als(interactions.matrix, settings)
     with stages.stage("popularity"):
         popularity = decayed_popularity(database, settings, as_of)
+    with stages.stage("bought_together"):
+        companions = bought_together(database, settings, as_of)
 
     item_cf = _item_factors_by_product(interactions, factors)
     with stages.stage("write_items"):
         spec = items_spec(encoder.dim, settings.als_factors)
         store.create_collection(version.items_collection, spec)
         n_with_cf = _write_items(
-            store, version.items_collection, catalog, vectors, item_cf, popularity,
+            store, version.items_collection, catalog, vectors, item_cf, popularity, companions,
             lambda d, t: stages.report("write_items", d, t),
         )
     with stages.stage("write_users"):
@@ -183,6 +188,7 @@ def _build(
             n_users=n_users,
             n_events=interactions.n_events,
             encoder=encoder.name,
+            cf_gram=gram_bytes(factors.items),
         )
     # Recorded after the switch so that the switch's own time is in the record too.
     index_versions.record_timings(database, version.version, stages.timings)
@@ -198,6 +204,12 @@ def _build(
         as_of=as_of,
         timings=stages.timings,
     )
+
+
+def gram_bytes(item_factors: npt.NDArray[np.float32]) -> bytes:
+    """Yᵀ·Y over all item factors (float32 bytes), what fold-in needs besides a shopper's
+    own items."""
+    return np.ascontiguousarray(gram_matrix(item_factors), dtype=np.float32).tobytes()
 
 
 def _item_factors_by_product(
@@ -219,6 +231,7 @@ def _write_items(
     text_vectors: npt.NDArray[np.float32],
     item_cf: dict[str, npt.NDArray[np.float32]],
     popularity: dict[str, float],
+    companions: dict[str, list[tuple[str, float]]],
     progress: Callable[[int, int], None],
 ) -> int:
     with_cf = 0
@@ -228,8 +241,10 @@ def _write_items(
         vectors: dict[str, npt.NDArray[np.float32]] = {TEXT: text_vectors[i]}
         if cf is not None:
             vectors[CF] = cf
+            vectors[CF_RAW] = cf
             with_cf += 1
-        payload = item_payload(row, popularity.get(row.product_id, 0.0), cf is not None)
+        payload = item_payload(row, popularity.get(row.product_id, 0.0), cf is not None,
+                               companions.get(row.product_id, ()))
         batch.append(Point(point_id(row.product_id), vectors, payload))
         if len(batch) >= WRITE_BATCH:
             store.upsert(collection, batch)

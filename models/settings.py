@@ -70,11 +70,17 @@ class Settings:
     )
     als_factors: int = _setting(64, "ALS latent factors (the size of the cf vectors).")
     als_regularization: float = _setting(0.1, "ALS L2 regularisation (lambda).")
-    als_alpha: float = _setting(40.0, "ALS confidence scaling: c = 1 + alpha * weight.")
+    als_alpha: float = _setting(
+        40.0, "ALS confidence scaling: confidence = alpha * weight, as implicit trains."
+    )
     als_iterations: int = _setting(20, "ALS iterations.")
     als_seed: int = _setting(42, "Random seed of ALS, so that a reindex is reproducible.")
     popularity_half_life_days: float = _setting(
         7.0, "Half-life of the time-decayed popularity score stored on each item."
+    )
+
+    bought_together_min_support: int = _setting(
+        1, "Baskets a pair must share to count as bought together."
     )
 
     # --- similar items -------------------------------------------------------------------
@@ -90,6 +96,12 @@ class Settings:
     log_json: bool = _setting(False, "Write logs as JSON lines (server profile).")
     index_poll_seconds: float = _setting(
         2.0, "How often the server checks Postgres for a newly switched index version."
+    )
+
+    # --- event ingest ----------------------------------------------------------------------
+    events_batch_max: int = _setting(1000, "Most events one POST /v1/events request may carry.")
+    event_future_skew_seconds: int = _setting(
+        300, "How far past the server's clock an event's occurred_at may lie (clock skew)."
     )
 
     # ------------------------------------------------------------------------------------

@@ -256,6 +256,25 @@ class ClientVectorStore:
             _hits(r.points, q.with_payload) for q, r in zip(queries, responses, strict=True)
         ]
 
+    def top_by(
+        self, collection: str, field: str, limit: int, filter: Filter | None = None
+    ) -> list[Hit]:
+        """Largest values of a payload field first, through an order-by query."""
+        query = qm.OrderByQuery(order_by=qm.OrderBy(key=field, direction=qm.Direction.DESC))
+        with self._call(f"order {collection!r}") as client:
+            response = client.query_points(
+                collection,
+                query=query,
+                query_filter=None if filter is None or filter.is_empty() else _filter(filter),
+                limit=limit,
+                with_payload=True,
+            )
+        return [
+            Hit(int(p.id), float(p.order_value if p.order_value is not None else p.score),
+                p.payload or {})
+            for p in response.points
+        ]
+
     def finish_bulk_load(self, collection: str) -> None:
         """Wait until the server has built its indexes (collection status green).
 

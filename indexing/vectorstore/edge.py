@@ -278,6 +278,23 @@ class EdgeVectorStore:
             for q, scored in zip(queries, results, strict=True)
         ]
 
+    def top_by(
+        self, collection: str, field: str, limit: int, filter: Filter | None = None
+    ) -> list[Hit]:
+        """Largest values of a payload field first, through the engine's order-by query."""
+        shard = self._shard(collection)
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.OrderBy(field, direction=qe.Direction.Desc),
+            filter=None if filter is None or filter.is_empty() else _filter(filter),
+            with_payload=True,
+        )
+        try:
+            scored: list[Any] = shard.query(request)
+        except Exception as exc:
+            raise _failed("order", collection, exc) from exc
+        return [Hit(p.id, float(p.order_value), p.payload) for p in scored]
+
     def finish_bulk_load(self, collection: str) -> None:
         """Build the HNSW graphs and merge segments, blocking until done; then flush."""
         shard = self._shard(collection)

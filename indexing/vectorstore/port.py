@@ -159,6 +159,13 @@ class VectorStore(Protocol):
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """How many points pass the filter."""
 
+    def top_by(
+        self, collection: str, field: str, limit: int, filter: Filter | None = None
+    ) -> list[Hit]:
+        """Points that pass the filter with the largest values of a numeric payload field
+        (which needs a FLOAT or INTEGER index), largest first; `score` is that value and the
+        payload is returned. Popular and trending lists are this query."""
+
     def finish_bulk_load(self, collection: str) -> None:
         """Build indexes after a bulk load, blocking until queries are fast."""
 

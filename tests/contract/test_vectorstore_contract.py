@@ -333,6 +333,19 @@ def test_bool_equals_matches_true_and_false(store: VectorStore, items: str) -> N
     assert ids_of(store, items, Filter(equals={"in_stock": False})) == [2, 5]
 
 
+def test_top_by_orders_on_a_payload_field_largest_first(store: VectorStore, items: str) -> None:
+    hits = store.top_by(items, "price", 3)
+    assert [h.id for h in hits] == [6, 5, 4]
+    assert [h.score for h in hits] == [60.0, 50.0, 40.0]
+    assert hits[0].payload is not None and hits[0].payload["category"] == "bags"
+
+
+def test_top_by_honours_the_filter(store: VectorStore, items: str) -> None:
+    hits = store.top_by(items, "price", 10, Filter(equals={"in_stock": True},
+                                                   exclude_ids=frozenset({6})))
+    assert [h.id for h in hits] == [4, 3, 1]
+
+
 def test_integer_equals_and_range(store: VectorStore, items: str) -> None:
     assert ids_of(store, items, Filter(equals={"stock": 0})) == [2, 5]
     assert ids_of(store, items, Filter(ranges={"stock": Range(gte=3)})) == [1, 4, 6]
