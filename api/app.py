@@ -11,9 +11,12 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from api.controllers.events import EventController
 from api.controllers.health import HealthController
+from api.controllers.lists import ListsController
 from api.controllers.page import CategoryController, PageController
 from api.controllers.products import ProductController
+from api.controllers.users import UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.resources import Resources
 from models.settings import Settings
@@ -47,7 +50,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         return holder["resources"]
 
     return Litestar(
-        route_handlers=[HealthController, ProductController, CategoryController, PageController],
+        route_handlers=[HealthController, ProductController, CategoryController, PageController,
+                        EventController, ListsController, UserController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -6,9 +6,13 @@ Created in the app's lifespan, closed on shutdown, handed to handlers by injecti
 from __future__ import annotations
 
 import logging
+import math
 import threading
 
+import numpy as np
+
 from indexing.encoder import Encoder, load_encoder
+from indexing.recommender import IndexView
 from indexing.vectorstore import VectorStore, open_vector_store
 from models import index_versions
 from models.db import Database, open_database
@@ -28,23 +32,47 @@ class LiveIndex:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._live: VersionInfo | None = None
+        self._view: IndexView | None = None
         self._lock = threading.Lock()
 
     @property
     def live(self) -> VersionInfo | None:
         return self._live
 
+    @property
+    def view(self) -> IndexView | None:
+        """What the recommender needs of the live version (its Yᵀ·Y loaded once)."""
+        return self._view
+
     def refresh(self) -> bool:
         """Re-read the live version; True if it changed."""
         latest = index_versions.live_version(self._database)
+        changed = (latest.version if latest else None) != (
+            self._live.version if self._live else None
+        )
+        view = self._view
+        if changed or (latest is not None and view is None):
+            view = _view_of(self._database, latest) if latest else None
         with self._lock:
-            changed = (latest.version if latest else None) != (
-                self._live.version if self._live else None
-            )
-            self._live = latest
+            self._live, self._view = latest, view
         if changed:
             log.info("serving index version %s", latest.version if latest else None)
         return changed
+
+
+def _view_of(database: Database, info: VersionInfo) -> IndexView:
+    raw = index_versions.load_gram(database, info.version)
+    gram = None
+    if raw:
+        size = math.isqrt(len(raw) // 4)
+        gram = np.frombuffer(raw, dtype=np.float32).reshape(size, size)
+    return IndexView(
+        version=info.version,
+        items=info.items_collection,
+        users=info.users_collection,
+        gram=gram,
+        as_of=info.as_of.timestamp() if info.as_of else None,
+    )
 
 
 class Resources:

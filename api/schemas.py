@@ -79,3 +79,42 @@ class Readiness(msgspec.Struct):
     vector_store: bool
     index_version: int | None
     missing: list[str]
+
+
+class Reason(msgspec.Struct):
+    """Why an item is in a list: `kind` is one of ranking.candidates.ReasonKind;
+    `product_id` names the product the reason refers to (the one on the page, the one it
+    is bought with), `category` the category of `popular_in_category`; null where the kind
+    needs no anchor."""
+
+    kind: str
+    product_id: str | None = None
+    category: str | None = None
+
+
+class RankedItem(ListItem):
+    """A list entry that says why it is there."""
+
+    reason: Reason | None = None
+
+
+class ListResponse(msgspec.Struct):
+    """A ranked list with reasons: bought together, trending. `product_id` is the product
+    the list is about, `category` the category it was restricted to; null when none."""
+
+    items: list[RankedItem]
+    strategy: str
+    model_version: int | None
+    request_id: str
+    product_id: str | None = None
+    category: str | None = None
+
+
+class RecommendationResponse(msgspec.Struct):
+    """Recommendations for a shopper; `strategy` is the cold-start route taken."""
+
+    user_id: str
+    items: list[RankedItem]
+    strategy: str
+    model_version: int | None
+    request_id: str

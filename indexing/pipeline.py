@@ -171,7 +171,7 @@ def _build(
         )
     with stages.stage("write_users"):
         store.create_collection(version.users_collection, users_spec(settings.als_factors))
-        n_users = _write_users(store, version.users_collection, interactions, factors)
+        n_users = _write_users(store, version.users_collection, interactions, factors, as_of)
     with stages.stage("optimize"):
         store.finish_bulk_load(version.items_collection)
         store.finish_bulk_load(version.users_collection)
@@ -257,8 +257,15 @@ def _write_items(
 
 
 def _write_users(
-    store: VectorStore, collection: str, interactions: Interactions, factors: Factors
+    store: VectorStore,
+    collection: str,
+    interactions: Interactions,
+    factors: Factors,
+    as_of: datetime | None,
 ) -> int:
+    """Users with their ALS vectors; `as_of` says which events a vector has seen, so the
+    API knows when a shopper's newer events call for folding in."""
+    seen_until = as_of.timestamp() if as_of else 0.0
     counts = np.diff(interactions.matrix.indptr)
     batch: list[Point] = []
     written = 0
@@ -266,7 +273,8 @@ def _write_users(
         vec = factors.users[u]
         if not np.any(vec):
             continue
-        payload: dict[str, Any] = {"user_id": user_id, "n_items": int(counts[u])}
+        payload: dict[str, Any] = {"user_id": user_id, "n_items": int(counts[u]),
+                                   "as_of": seen_until}
         batch.append(Point(point_id(user_id), {CF: vec}, payload))
         written += 1
         if len(batch) >= WRITE_BATCH:

@@ -92,6 +92,12 @@ def finish_version(database: Database, version: int, **fields: Any) -> None:
         )
 
 
+def load_gram(database: Database, version: int) -> bytes | None:
+    """The version's Yᵀ·Y (float32 bytes), for folding shoppers in."""
+    with database.session() as session:
+        return session.scalar(select(IndexVersion.cf_gram).where(IndexVersion.version == version))
+
+
 def record_timings(database: Database, version: int, timings: dict[str, float]) -> None:
     with database.session() as session:
         session.execute(

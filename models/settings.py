@@ -91,6 +91,34 @@ class Settings:
     )
     hnsw_ef: int = _setting(128, "HNSW ef at query time: higher is more exact and slower.")
 
+    # --- recommendations ---------------------------------------------------------------
+    rec_candidates: int = _setting(100, "Candidates each recommendation retriever fetches.")
+    rec_anchor_items: int = _setting(
+        3, "Recent products (history, session) whose neighbours the content retriever takes."
+    )
+    rec_history_events: int = _setting(200, "Most recent events of a shopper read per request.")
+    rec_alpha_min: float = _setting(0.3, "CF weight alpha for a shopper with little history.")
+    rec_alpha_max: float = _setting(0.7, "CF weight alpha for a shopper with a long history.")
+    rec_alpha_saturation: float = _setting(
+        20.0, "Interactions over which alpha grows from its minimum towards its maximum."
+    )
+    rec_popularity_weight: float = _setting(0.05, "Popularity weight beta in the hybrid score.")
+    rec_neighbours: int = _setting(30, "Similar shoppers consulted for 3-5-interaction users.")
+    rec_mmr_lambda: float = _setting(0.7, "MMR trade-off: 1 is pure relevance, 0 pure diversity.")
+    rec_mmr_pool_factor: int = _setting(4, "MMR re-ranks the best limit x this many candidates.")
+    rec_max_per_category: int = _setting(3, "At most this many per category in the top 10.")
+    rec_max_per_brand: int = _setting(2, "At most this many per brand in the top 10.")
+    rec_drop_purchased: bool = _setting(True, "Never recommend what the shopper bought.")
+    rec_exclude_seen: bool = _setting(
+        True, "Leave out products the shopper already interacted with in the window."
+    )
+    rec_consumable_categories: str = _setting(
+        "", "Comma-separated categories whose products may be recommended again after purchase."
+    )
+    rec_new_item_days: float = _setting(7.0, "Days a new product gets the exploration bonus.")
+    rec_new_boost: float = _setting(0.15, "Exploration bonus of a new product, fading to 0.")
+    rec_promoted_boost: float = _setting(0.1, "Boost of a promoted product.")
+
     # --- HTTP ----------------------------------------------------------------------------
     max_limit: int = _setting(100, "Largest `limit` a list endpoint accepts.")
     log_json: bool = _setting(False, "Write logs as JSON lines (server profile).")
@@ -137,6 +165,10 @@ class Settings:
             "add_to_cart": self.weight_add_to_cart,
             "purchase": self.weight_purchase,
         }
+
+    def consumables(self) -> frozenset[str]:
+        """Categories whose products are bought again."""
+        return frozenset(c.strip() for c in self.rec_consumable_categories.split(",") if c.strip())
 
     @property
     def items_alias(self) -> str:

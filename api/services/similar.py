@@ -98,6 +98,12 @@ def _embed_unindexed(resources: Resources, product_id: str) -> Vector:
     product = get_product(resources.database, product_id)
     if product is None:
         raise NotFound("product", product_id)
+    return embed_product(resources, product)
+
+
+def embed_product(resources: Resources, product: schemas.Product) -> Vector:
+    """The `text` vector of a product read from Postgres, computed now: for a product added
+    after the last reindex, which the index does not hold yet."""
     text = product_text(product.title, product.brand, product.category, product.subcategory,
                         product.description, product.tags)
     vector: Vector = resources.encoder().encode([text])[0]

@@ -1,0 +1,125 @@
+"""Shoppers' events in: `POST /v1/events`, one event or a batch."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import RawBody
+
+from api import schemas
+from api.resources import Resources
+from api.schemas_events import BatchResult, EventBatch, EventIn, EventStatus
+from api.services import events
+
+Res = NamedDependency[Resources]
+
+_SCHEMA_FIELDS = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
+
+
+def _openapi_schema(node: Mapping[str, Any], components: Mapping[str, Any]) -> Schema:
+    """A JSON Schema node from msgspec as the framework's Schema, references inlined."""
+    if "$ref" in node:
+        return _openapi_schema(components[node["$ref"]], components)
+    values: dict[str, Any] = {}
+    for key, raw in node.items():
+        value: Any = raw
+        if key == "properties":
+            value = {name: _openapi_schema(v, components) for name, v in raw.items()}
+        elif key in {"items", "additionalProperties"} and isinstance(raw, Mapping):
+            value = _openapi_schema(raw, components)
+        elif key in {"anyOf", "oneOf", "allOf"}:
+            value = [_openapi_schema(v, components) for v in raw]
+        elif key == "type":
+            value = OpenAPIType(raw) if isinstance(raw, str) else [OpenAPIType(v) for v in raw]
+        elif key == "format":
+            value = OpenAPIFormat(raw)
+        values[_SCHEMA_FIELDS[key]] = value
+    return Schema(**values)
+
+
+def _body_schema() -> Schema:
+    """One event or a batch, derived from the Structs that decode them."""
+    (single, batch), components = msgspec.json.schema_components(
+        [EventIn, EventBatch], ref_template="{name}"
+    )
+    return Schema(one_of=[_openapi_schema(single, components),
+                          _openapi_schema(batch, components)])
+
+
+_BODY = RequestBody(
+    content={"application/json": OpenAPIMediaType(schema=_body_schema())},
+    description='One event, or {"events": [...]} with several.',
+    required=True,
+)
+
+
+@dataclasses.dataclass
+class _EventsOperation(Operation):
+    """Documents the request body: the handler reads the raw body, because a batch is
+    validated event by event rather than refused whole, so the framework cannot derive
+    the body's schema from the handler's signature."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _BODY
+
+
+_ERROR = schemas.ErrorResponse
+
+
+class EventController(Controller):
+    path = "/v1/events"
+    tags = ["events"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        operation_class=_EventsOperation,
+        responses={
+            201: ResponseSpec(EventStatus, generate_examples=False,
+                              description="One event, stored now (status `accepted`)."),
+            200: ResponseSpec(
+                BatchResult | EventStatus, generate_examples=False,
+                description="A batch: one result per event, in order. One event: it was"
+                " stored before (status `duplicate`).",
+            ),
+            400: ResponseSpec(_ERROR, generate_examples=False,
+                              description="Malformed body, or the one event was refused."),
+            413: ResponseSpec(_ERROR, generate_examples=False,
+                              description="More events than LODESTAR_EVENTS_BATCH_MAX."),
+            503: ResponseSpec(_ERROR, generate_examples=False,
+                              description="The database failed; nothing was stored."),
+        },
+    )
+    def post_events(self, resources: Res, body: RawBody) -> Response[EventStatus | BatchResult]:
+        """Record shoppers' events: one event object, or `{"events": [...]}` with up to
+        LODESTAR_EVENTS_BATCH_MAX. Idempotent on `event_id`. One event: 201 when stored, 200
+        when already stored, 400 naming the field when refused. A batch: 200 with a result
+        per event in input order (`accepted`, `duplicate` or `rejected` with the reason);
+        all the events it stores are written in one transaction."""
+        settings = resources.settings
+        items, batch = events.parse_body(body, settings.events_batch_max)
+        ingested = events.ingest(
+            resources.database,
+            items,
+            now=datetime.now(UTC),
+            future_skew=timedelta(seconds=settings.event_future_skew_seconds),
+        )
+        if batch:
+            return Response(events.batch_result(ingested), status_code=200)
+        answer, status = events.single_result(ingested)
+        return Response(answer, status_code=status)

@@ -1,0 +1,521 @@
+"""Shoppers' events in: validated one by one, idempotent on `event_id`, stored in one
+transaction.
+
+Rules, stated once (the README repeats them):
+
+- A body is one event object, or `{"events": [...]}` with 1 to `events_batch_max` events.
+  A body that is not JSON, not an object, or a batch whose `events` is not a non-empty
+  array is refused as a whole (400); a batch over the cap is refused with 413.
+- Fields are those of `EventIn`; any other field refuses the event, naming it, so that a
+  misspelt optional field cannot vanish. Types are strict: `dwell_ms` is a JSON integer,
+  ids and times are strings, `null` means absent for the optional fields.
+- Values follow the CSV import's rules (same parsers, same wording): ids non-empty, at most
+  128 characters, no control characters, surrounding spaces dropped; `event_type` one of
+  view, click, add_to_cart, purchase (any case); `occurred_at` an ISO 8601 date or
+  date-time, UTC when it has no zone, the server's now when absent, in the years 1990 to
+  2099 and not more than `event_future_skew_seconds` ahead of the server's clock;
+  `dwell_ms` a whole number from 0 to 2147483647; `device_type` short text (at most 32
+  characters); an empty `session_id` or `device_type` means absent. `request_id` is 32
+  hex digits (a UUID, hyphens allowed) as list responses write it; it is checked and
+  echoed, not yet stored.
+- The product must be in the catalog, else the event is refused with `unknown_product`:
+  a live shop shows only catalog products, so an unknown id is a client bug. (The CSV
+  import accepts such events because history may precede the catalog.) The catalog is
+  asked once per request, for all the batch's products.
+- An `event_id` already stored makes the event a `duplicate`; the stored event is kept as
+  it is. Within one batch the first occurrence of an `event_id` is processed; later ones
+  are `duplicate` when they are identical and refused with `conflict` when they differ.
+- Every event stored by one request is written in one transaction, with the product's
+  catalog price, together with its shopper in `users` when new; a database failure
+  writes nothing and answers 503 `unavailable`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.errors import ApiError, BadParameter
+from api.schemas_events import (
+    EVENT_FIELDS,
+    MAX_DEVICE_TYPE_LENGTH,
+    REQUEST_ID_PATTERN,
+    BatchResult,
+    EventError,
+    EventIn,
+    EventResult,
+    EventStatus,
+)
+from indexing.importer import (
+    MAX_DWELL_MS,
+    MAX_ID_LENGTH,
+    parse_datetime,
+    parse_event_type,
+    parse_identifier,
+    parse_optional_identifier,
+    parse_optional_label,
+)
+from models.db import Database
+
+log = logging.getLogger(__name__)
+
+ACCEPTED: Literal["accepted"] = "accepted"
+DUPLICATE: Literal["duplicate"] = "duplicate"
+REJECTED: Literal["rejected"] = "rejected"
+
+INVALID = "invalid_parameter"
+UNKNOWN_PRODUCT = "unknown_product"
+CONFLICT = "conflict"
+
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN, re.ASCII)
+_AT_FIELD = re.compile(r"(.*) - at `\$\.(\w+)`", re.DOTALL)
+_MISSING = re.compile(r"Object missing required field `(\w+)`")
+_SHOWN_UNKNOWN = 5
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event that passed validation, as it is stored.
+
+    This plain record is what `ingest` hands back for the events it stored, so that work
+    which follows storing (refreshing a shopper's vector, say) needs neither the request
+    nor the database. Equality compares the stored fields only, which is what tells an
+    identical repeat within a batch from a conflicting one.
+    """
+
+    event_id: str
+    user_id: str
+    product_id: str
+    event_type: str
+    occurred_at: datetime
+    session_id: str | None = None
+    device_type: str | None = None
+    dwell_ms: int | None = None
+    price: Decimal | None = field(default=None, compare=False)
+    request_id: str | None = field(default=None, compare=False)
+
+
+_COMPARED = tuple(f.name for f in dataclasses.fields(NewEvent) if f.compare)
+
+
+class EventRefused(ValueError):
+    """An event is not stored: `code` says why, `problems` name each field at fault."""
+
+    def __init__(self, code: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.code = code
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in self.problems))
+
+    @property
+    def field(self) -> str:
+        """The first field at fault: the one a single-event error names as its parameter."""
+        return self.problems[0][0]
+
+    @classmethod
+    def one(cls, code: str, name: str, reason: str) -> EventRefused:
+        return cls(code, [(name, reason)])
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one event of a request, at its position in the request."""
+
+    index: int
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    error: EventRefused | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """The result of one request: an outcome per event in input order, and the events
+    stored by it (with their catalog price) for whatever runs after storing."""
+
+    outcomes: list[Outcome]
+    stored: list[NewEvent]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+class StoreUnavailable(ApiError):
+    def __init__(self) -> None:
+        super().__init__(503, "unavailable",
+                         "the database is unavailable; no event of this request was stored")
+
+
+class TooManyEvents(ApiError):
+    def __init__(self, count: int, cap: int) -> None:
+        super().__init__(
+            413, "payload_too_large",
+            f"events: at most {cap} events per request (LODESTAR_EVENTS_BATCH_MAX), got {count}",
+            {"parameter": "events", "max": cap},
+        )
+
+
+# --- the body --------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind, as a message names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _show(value: str, limit: int = 40) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
+    """Split a request body into its events (still raw JSON values) and whether it was a
+    batch. Raises BadParameter for a body that is malformed as a whole, TooManyEvents
+    for a batch over the cap. Events themselves are checked later, one by one."""
+    if not body.strip():
+        raise BadParameter("body", 'is empty: send one event object or {"events": [...]}')
+    try:
+        value = msgspec.json.decode(body)
+    except UnicodeDecodeError:
+        raise BadParameter("body", "is not valid UTF-8") from None
+    except RecursionError:
+        raise BadParameter("body", "is not valid JSON (nested too deeply)") from None
+    except msgspec.DecodeError as exc:
+        raise BadParameter("body", f"is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise BadParameter(
+            "body", f'must be one event object or {{"events": [...]}}, not {_kind(value)}'
+        )
+    if "events" not in value:
+        return [value], False
+    others = [key for key in value if key != "events"]
+    if others:
+        raise BadParameter(
+            others[0][:MAX_ID_LENGTH],
+            f"a batch holds only `events`; unknown field(s) {', '.join(map(_show, others[:5]))}",
+        )
+    events = value["events"]
+    if not isinstance(events, list):
+        raise BadParameter("events", f"must be an array of event objects, not {_kind(events)}")
+    if not events:
+        raise BadParameter("events", "must hold at least one event")
+    if len(events) > batch_max:
+        raise TooManyEvents(len(events), batch_max)
+    return events, True
+
+
+# --- one event: pure -------------------------------------------------------------------------
+
+
+def _unknown_fields(raw: Mapping[str, Any]) -> EventRefused | None:
+    unknown = [key for key in raw if key not in EVENT_FIELDS]
+    if not unknown:
+        return None
+    described = []
+    for name in unknown[:_SHOWN_UNKNOWN]:
+        close = difflib.get_close_matches(name, EVENT_FIELDS, n=1)
+        described.append(_show(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+    more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
+    return EventRefused.one(
+        INVALID,
+        unknown[0][:MAX_ID_LENGTH],
+        f"unknown field(s) {', '.join(described)}{more}; an event has {', '.join(EVENT_FIELDS)}",
+    )
+
+
+def _type_error(exc: msgspec.ValidationError) -> EventRefused:
+    """msgspec's message, reworded to name the field first as every other refusal does."""
+    message = str(exc)
+    if match := _AT_FIELD.fullmatch(message):
+        reason = match.group(1)
+        return EventRefused.one(INVALID, match.group(2), reason[:1].lower() + reason[1:])
+    if match := _MISSING.fullmatch(message):
+        return EventRefused.one(INVALID, match.group(1), "is required")
+    return EventRefused.one(INVALID, "event", message)
+
+
+def parse_request_id(value: str) -> str:
+    """The id of a list response: 32 hex digits, or a hyphenated UUID; returned as 32
+    lower-case hex digits, the form list responses write."""
+    if not _REQUEST_ID.fullmatch(value):
+        raise ValueError(f"{_show(value)} is not a request id (32 hex digits)")
+    return value.replace("-", "").lower()
+
+
+def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
+    """Check one event as decoded from JSON and return it as stored.
+
+    `now` (aware, UTC) stands in for a missing `occurred_at` and bounds how far ahead an
+    event may lie. Raises EventRefused naming every field at fault. Pure: the catalog
+    check happens when storing.
+    """
+    if not isinstance(raw, dict):
+        raise EventRefused.one(INVALID, "event", f"must be an object, not {_kind(raw)}")
+    if refused := _unknown_fields(raw):
+        raise refused
+    try:
+        event = msgspec.convert(raw, EventIn)
+    except msgspec.ValidationError as exc:
+        raise _type_error(exc) from None
+
+    problems: list[tuple[str, str]] = []
+
+    def check(name: str, parse: Callable[[str], Any], value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+            return None
+
+    event_id = check("event_id", parse_identifier, event.event_id)
+    user_id = check("user_id", parse_identifier, event.user_id)
+    product_id = check("product_id", parse_identifier, event.product_id)
+    event_type = check("event_type", parse_event_type, event.event_type)
+    occurred_at = now
+    if event.occurred_at is not None:
+        occurred_at = check("occurred_at", parse_datetime, event.occurred_at)
+        if occurred_at is not None and occurred_at > now + future_skew:
+            problems.append((
+                "occurred_at",
+                f"{_show(event.occurred_at)} is more than {int(future_skew.total_seconds())} s"
+                " ahead of the server's clock",
+            ))
+    session_id = (
+        check("session_id", parse_optional_identifier, event.session_id)
+        if event.session_id is not None else None
+    )
+    device_type = None
+    if event.device_type is not None:
+        device_type = check("device_type", parse_optional_label, event.device_type)
+        if device_type is not None and len(device_type) > MAX_DEVICE_TYPE_LENGTH:
+            problems.append((
+                "device_type",
+                f"{_show(device_type)} is longer than {MAX_DEVICE_TYPE_LENGTH} characters",
+            ))
+    dwell_ms = event.dwell_ms
+    if dwell_ms is not None and not 0 <= dwell_ms <= MAX_DWELL_MS:
+        problems.append((
+            "dwell_ms",
+            f"{dwell_ms} is negative" if dwell_ms < 0
+            else f"{dwell_ms} is too large (at most {MAX_DWELL_MS})",
+        ))
+    request_id = (
+        check("request_id", parse_request_id, event.request_id)
+        if event.request_id is not None else None
+    )
+    if problems:
+        raise EventRefused(INVALID, problems)
+    return NewEvent(
+        event_id=event_id,
+        user_id=user_id,
+        product_id=product_id,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        session_id=session_id,
+        device_type=device_type,
+        dwell_ms=dwell_ms,
+        request_id=request_id,
+    )
+
+
+def settle_repeats(
+    events: Sequence[tuple[int, NewEvent]],
+) -> tuple[list[tuple[int, NewEvent]], list[Outcome]]:
+    """Within one request, keep the first event of each `event_id`; a later identical one
+    is a duplicate, a later different one a conflict. Returns the kept (index, event)
+    pairs and an outcome for each repeat."""
+    first: dict[str, tuple[int, NewEvent]] = {}
+    kept: list[tuple[int, NewEvent]] = []
+    repeats: list[Outcome] = []
+    for index, event in events:
+        seen = first.get(event.event_id)
+        if seen is None:
+            first[event.event_id] = (index, event)
+            kept.append((index, event))
+        elif seen[1] == event:
+            repeats.append(Outcome(index, event.event_id, DUPLICATE, None, event.request_id))
+        else:
+            differs = [name for name in _COMPARED
+                       if getattr(seen[1], name) != getattr(event, name)]
+            refused = EventRefused.one(
+                CONFLICT, "event_id",
+                f"{_show(event.event_id)} repeats event {seen[0]} of this request with a"
+                f" different {', '.join(differs)}",
+            )
+            repeats.append(Outcome(index, event.event_id, REJECTED, refused, event.request_id))
+    return kept, repeats
+
+
+def _echoed_id(raw: Any) -> str | None:
+    """The event_id of a refused event, for the client to match results up; only when it
+    is a string of acceptable length, so a refusal never echoes a megabyte back."""
+    value = raw.get("event_id") if isinstance(raw, dict) else None
+    if isinstance(value, str) and len(value.strip()) <= MAX_ID_LENGTH:
+        return value.strip()
+    return None
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+_KNOWN_PRODUCTS = text(
+    "SELECT product_id, price FROM products WHERE product_id = ANY(CAST(:ids AS text[]))"
+)
+
+# One statement for the whole request, rows in key order: two requests with overlapping
+# event ids then take their locks in the same order and wait for each other rather than
+# deadlock. RETURNING names the rows written; the others were stored already.
+_INSERT_EVENTS = text("""
+    INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at, session_id,
+                        device_type, dwell_ms, price)
+    SELECT * FROM unnest(
+        CAST(:event_id AS text[]), CAST(:user_id AS text[]), CAST(:product_id AS text[]),
+        CAST(:event_type AS text[]), CAST(:occurred_at AS timestamptz[]),
+        CAST(:session_id AS text[]), CAST(:device_type AS text[]),
+        CAST(:dwell_ms AS integer[]), CAST(:price AS numeric[])
+    ) AS e(event_id, user_id, product_id, event_type, occurred_at, session_id, device_type,
+           dwell_ms, price)
+    ORDER BY e.event_id COLLATE "C"
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id""")
+
+_INSERT_USERS = text("""
+    INSERT INTO users (user_id)
+    SELECT u FROM unnest(CAST(:ids AS text[])) AS u ORDER BY u COLLATE "C"
+    ON CONFLICT (user_id) DO NOTHING""")
+
+
+def _columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
+    return {
+        "event_id": [e.event_id for e in events],
+        "user_id": [e.user_id for e in events],
+        "product_id": [e.product_id for e in events],
+        "event_type": [e.event_type for e in events],
+        "occurred_at": [e.occurred_at for e in events],
+        "session_id": [e.session_id for e in events],
+        "device_type": [e.device_type for e in events],
+        "dwell_ms": [e.dwell_ms for e in events],
+        "price": [e.price for e in events],
+    }
+
+
+def _store(
+    conn: Connection, valid: Sequence[tuple[int, NewEvent]], outcomes: list[Outcome | None]
+) -> list[NewEvent]:
+    """Check the catalog, settle repeats and write, on one connection inside its
+    transaction; fills `outcomes` for every event in `valid`; returns the events stored."""
+    product_ids = sorted({event.product_id for _, event in valid})
+    prices: dict[str, Decimal] = {
+        str(pid): price for pid, price in conn.execute(_KNOWN_PRODUCTS, {"ids": product_ids})
+    }
+    known: list[tuple[int, NewEvent]] = []
+    for index, event in valid:
+        price = prices.get(event.product_id)
+        if price is None:
+            refused = EventRefused.one(
+                UNKNOWN_PRODUCT, "product_id", f"{_show(event.product_id)} is not in the catalog"
+            )
+            outcomes[index] = Outcome(index, event.event_id, REJECTED, refused, event.request_id)
+        else:
+            known.append((index, dataclasses.replace(event, price=price)))
+    kept, repeats = settle_repeats(known)
+    for outcome in repeats:
+        outcomes[outcome.index] = outcome
+    if not kept:
+        return []
+    written = set(conn.execute(_INSERT_EVENTS, _columns([e for _, e in kept])).scalars())
+    stored: list[NewEvent] = []
+    for index, event in kept:
+        new = event.event_id in written
+        outcomes[index] = Outcome(index, event.event_id, ACCEPTED if new else DUPLICATE, None,
+                                  event.request_id)
+        if new:
+            stored.append(event)
+    if stored:
+        conn.execute(_INSERT_USERS, {"ids": sorted({e.user_id for e in stored})})
+    return stored
+
+
+def ingest(
+    database: Database, items: Sequence[Any], *, now: datetime, future_skew: timedelta
+) -> Ingested:
+    """Validate each event, then store the valid ones in one transaction.
+
+    Returns an outcome per event in input order and the events stored, as plain records,
+    for whatever runs after storing. Raises StoreUnavailable when the database fails; then
+    nothing of the request was written.
+    """
+    outcomes: list[Outcome | None] = [None] * len(items)
+    valid: list[tuple[int, NewEvent]] = []
+    for index, raw in enumerate(items):
+        try:
+            valid.append((index, validate_event(raw, now, future_skew)))
+        except EventRefused as refused:
+            outcomes[index] = Outcome(index, _echoed_id(raw), REJECTED, refused)
+    stored: list[NewEvent] = []
+    if valid:
+        try:
+            with database.engine.begin() as conn:
+                stored = _store(conn, valid, outcomes)
+        except SQLAlchemyError:
+            log.exception("storing %d event(s) failed; the transaction was rolled back",
+                          len(valid))
+            raise StoreUnavailable() from None
+    settled = [o for o in outcomes if o is not None]
+    assert len(settled) == len(items), "every event has an outcome"
+    return Ingested(outcomes=settled, stored=stored)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def batch_result(ingested: Ingested) -> BatchResult:
+    """The answer to a batch: counts and one result per event, in input order."""
+    results = [
+        EventResult(
+            index=o.index,
+            event_id=o.event_id,
+            status=o.status,
+            error=EventError(o.error.code, str(o.error)) if o.error else None,
+            request_id=o.request_id,
+        )
+        for o in ingested.outcomes
+    ]
+    return BatchResult(
+        accepted=ingested.count(ACCEPTED),
+        duplicates=ingested.count(DUPLICATE),
+        rejected=ingested.count(REJECTED),
+        results=results,
+    )
+
+
+def single_result(ingested: Ingested) -> tuple[EventStatus, int]:
+    """The answer to one event and its status code: 201 stored now, 200 stored before.
+    A refused event raises ApiError (400) naming the field at fault."""
+    outcome = ingested.outcomes[0]
+    if outcome.error is not None or outcome.event_id is None or outcome.status == REJECTED:
+        error = outcome.error or EventRefused.one(INVALID, "event", "refused")
+        raise ApiError(400, error.code, str(error), {"parameter": error.field})
+    status = 201 if outcome.status == ACCEPTED else 200
+    return EventStatus(outcome.event_id, outcome.status, outcome.request_id), status

@@ -1,0 +1,91 @@
+"""A shopper's recent events, and what ranking reads off them. Pure: records in, records out.
+
+The API builds a history from Postgres; the offline evaluator builds one from the
+training side of a time split; both hand it to the same recommender.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One event: what, how, when (epoch seconds)."""
+
+    product_id: str
+    event_type: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperHistory:
+    """Events of a shopper within the window, and of their current session.
+
+    events:         the shopper's events, any order.
+    session_events: the live session's events (an anonymous shopper has only these).
+    """
+
+    user_id: str | None
+    events: Sequence[Interaction] = ()
+    session_events: Sequence[Interaction] = ()
+    context_category: str | None = None
+    device_type: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def n_interactions(self) -> int:
+        """Events of the shopper, the count cold-start routing goes by."""
+        return len(self.events)
+
+    @property
+    def newest(self) -> float | None:
+        times = [e.at for e in (*self.events, *self.session_events)]
+        return max(times) if times else None
+
+
+def item_confidences(
+    events: Sequence[Interaction],
+    weights: Mapping[str, float],
+    decay_per_day: float,
+    reference: float,
+) -> dict[str, float]:
+    """Summed weight × exp(−decay · age_days) per product, as the trainer aggregates it.
+
+    Unknown event types weigh nothing; ages are measured back from `reference` and
+    events after it count as age 0.
+    """
+    out: dict[str, float] = {}
+    for e in events:
+        w = weights.get(e.event_type, 0.0)
+        if w <= 0:
+            continue
+        age_days = max(0.0, reference - e.at) / 86400.0
+        out[e.product_id] = out.get(e.product_id, 0.0) + w * math.exp(-decay_per_day * age_days)
+    return out
+
+
+def anchors(confidences: Mapping[str, float], n: int) -> list[tuple[str, float]]:
+    """The n products the shopper cares most about, strongest first (ties by id)."""
+    ranked = sorted(confidences.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ranked[:n]
+
+
+def session_anchors(session_events: Sequence[Interaction], n: int) -> list[tuple[str, float]]:
+    """The session's last n distinct products, most recent first, weighted 1, ½, ⅓, …"""
+    seen: list[str] = []
+    for e in sorted(session_events, key=lambda e: (-e.at, e.product_id)):
+        if e.product_id not in seen:
+            seen.append(e.product_id)
+        if len(seen) == n:
+            break
+    return [(pid, 1.0 / (i + 1)) for i, pid in enumerate(seen)]
+
+
+def purchased(history: ShopperHistory) -> frozenset[str]:
+    return frozenset(
+        e.product_id for e in (*history.events, *history.session_events)
+        if e.event_type == "purchase"
+    )

@@ -1,0 +1,185 @@
+"""Personalised recommendations through the real stack: every cold-start route, every
+business rule, and a live session changing the next answer without a reindex."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from api.resources import Resources
+from indexing.vectorstore.port import point_id
+from ranking.candidates import REASON_KINDS
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def recs(client: Client, user: str, **params: Any) -> Any:
+    response = client.get(f"/v1/users/{user}/recommendations", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def user_with_events(resources: Resources, low: int, high: int) -> str:
+    with resources.database.engine.connect() as conn:
+        return str(conn.execute(text(
+            "SELECT user_id FROM events GROUP BY user_id HAVING count(*) BETWEEN :lo AND :hi "
+            "ORDER BY user_id LIMIT 1"), {"lo": low, "hi": high}).scalar_one())
+
+
+def heavy_user(resources: Resources) -> str:
+    return user_with_events(resources, 30, 100_000)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "route"),
+    [(1, 2, "content"), (3, 5, "content_knn"), (30, 100_000, "hybrid")],
+)
+def test_each_interaction_bucket_takes_its_route(
+    client: Client, resources: Resources, low: int, high: int, route: str
+) -> None:
+    body = recs(client, user_with_events(resources, low, high))
+    assert body["strategy"] == route
+    assert len(body["items"]) == 10
+    assert all(item["reason"]["kind"] in REASON_KINDS for item in body["items"])
+
+
+def test_a_shopper_without_history_gets_popular_items(client: Client) -> None:
+    body = recs(client, "NEVER-SEEN-SHOPPER", limit=8)
+    assert body["strategy"] == "popular"
+    assert len(body["items"]) == 8
+    assert {i["reason"]["kind"] for i in body["items"]} <= {"trending", "popular_in_category",
+                                                             "new_arrival"}
+
+
+def test_popular_in_context_category(client: Client, resources: Resources) -> None:
+    with resources.database.engine.connect() as conn:
+        category = conn.execute(text(
+            "SELECT category FROM products GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
+    body = recs(client, "NEVER-SEEN-2", category=category, limit=5)
+    assert body["items"]
+    assert all(i["category"] == category for i in body["items"])
+
+
+def test_content_reasons_name_a_product_the_shopper_viewed(
+    client: Client, resources: Resources
+) -> None:
+    user = user_with_events(resources, 1, 2)
+    with resources.database.engine.connect() as conn:
+        seen = {r[0] for r in conn.execute(
+            text("SELECT product_id FROM events WHERE user_id = :u"), {"u": user})}
+    body = recs(client, user)
+    viewed = [i for i in body["items"] if i["reason"]["kind"] == "because_you_viewed"]
+    assert viewed
+    assert all(i["reason"]["product_id"] in seen for i in viewed)
+    # What they already saw is not news.
+    assert seen.isdisjoint(i["product_id"] for i in body["items"])
+
+
+def test_out_of_stock_and_purchased_items_are_never_recommended(
+    client: Client, resources: Resources
+) -> None:
+    user = heavy_user(resources)
+    before = recs(client, user, limit=20)
+    gone = before["items"][0]["product_id"]
+    store, live = resources.store, resources.index.live
+    assert live is not None
+    store.set_payload(live.items_collection, point_id(gone), {"in_stock": False})
+    try:
+        after = recs(client, user, limit=20)
+        assert gone not in {i["product_id"] for i in after["items"]}
+    finally:
+        store.set_payload(live.items_collection, point_id(gone), {"in_stock": True})
+    with resources.database.engine.connect() as conn:
+        bought = {r[0] for r in conn.execute(text(
+            "SELECT product_id FROM events WHERE user_id = :u AND event_type = 'purchase'"),
+            {"u": user})}
+    assert bought.isdisjoint(i["product_id"] for i in after["items"])
+
+
+def test_at_most_three_per_category_and_two_per_brand_in_the_top_ten(
+    client: Client, resources: Resources
+) -> None:
+    for user in (heavy_user(resources), user_with_events(resources, 1, 2), "NEW-CAPS"):
+        items = recs(client, user, limit=10)["items"]
+        categories = [i["category"] for i in items]
+        brands = [i["brand"] for i in items if i["brand"]]
+        assert max(categories.count(c) for c in categories) <= 3, categories
+        assert max(brands.count(b) for b in brands) <= 2, brands
+
+
+def test_excluded_and_current_products_are_left_out(client: Client, resources: Resources) -> None:
+    user = heavy_user(resources)
+    first = [i["product_id"] for i in recs(client, user)["items"]]
+    body = recs(client, user, exclude=",".join(first[:3]), product_id=first[3])
+    ids = {i["product_id"] for i in body["items"]}
+    assert ids.isdisjoint(first[:4])
+
+
+def post_event(client: Client, user: str, product: str, kind: str, session: str) -> None:
+    response = client.post("/v1/events", json={
+        "event_id": uuid.uuid4().hex, "user_id": user, "product_id": product,
+        "event_type": kind, "session_id": session,
+        "occurred_at": datetime.now(UTC).isoformat()})
+    assert response.status_code == 201, response.text
+
+
+def test_events_of_a_live_session_change_the_next_answer_without_a_reindex(
+    client: Client, resources: Resources
+) -> None:
+    user, session = "LIVE-SHOPPER", "LIVE-SESSION"
+    cold = recs(client, user, session_id=session)
+    assert cold["strategy"] == "popular"
+    with resources.database.engine.connect() as conn:
+        product, category = conn.execute(text(
+            "SELECT p.product_id, p.category FROM products p JOIN events e USING (product_id) "
+            "WHERE p.in_stock GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1")).one()
+    post_event(client, user, product, "view", session)
+    warm = recs(client, user, session_id=session)
+    assert warm["strategy"] == "content"
+    assert warm["items"] != cold["items"]
+    assert any(i["reason"]["kind"] == "because_you_viewed"
+               and i["reason"]["product_id"] == product for i in warm["items"])
+    assert sum(i["category"] == category for i in warm["items"]) >= 2
+    assert product not in {i["product_id"] for i in warm["items"]}
+
+
+def test_new_events_fold_into_the_shoppers_cf_vector(client: Client, resources: Resources) -> None:
+    user = heavy_user(resources)
+    live = resources.index.live
+    assert live is not None
+    def vector() -> Any:
+        return resources.store.retrieve(live.users_collection, [point_id(user)],
+                                        vectors=["cf"])[0].vectors["cf"]
+    before = vector().copy()
+    with resources.database.engine.connect() as conn:
+        products = [r[0] for r in conn.execute(text(
+            "SELECT product_id FROM products WHERE in_stock ORDER BY product_id LIMIT 3"))]
+    for product in products:
+        post_event(client, user, product, "purchase", "FOLD-SESSION")
+    recs(client, user)
+    assert not (vector() == before).all()
+
+
+def test_anonymous_shopper_with_a_session_gets_session_recommendations(
+    client: Client, resources: Resources
+) -> None:
+    with resources.database.engine.connect() as conn:
+        product = conn.execute(text(
+            "SELECT product_id FROM products WHERE in_stock ORDER BY product_id LIMIT 1")).scalar()
+    post_event(client, "anon-cookie-1", product, "click", "ANON-SESSION")
+    body = recs(client, "someone-else", session_id="ANON-SESSION")
+    assert body["strategy"] == "session"
+    assert any(i["reason"].get("product_id") == product for i in body["items"])
+
+
+def test_bad_parameters_are_400(client: Client) -> None:
+    for params, name in [({"limit": 0}, "limit"), ({"context": "moon"}, "context"),
+                         ({"min_price": 9, "max_price": 1}, "min_price")]:
+        response = client.get("/v1/users/u1/recommendations", params=params)
+        assert response.status_code == 400
+        assert name in response.json()["error"]["message"]
