@@ -132,14 +132,34 @@ def reindex(
         return result
 
 
-def _build(
+@dataclass
+class BuiltIndex:
+    """A pair of collections written from Postgres, not (yet) serving anything."""
+
+    items_collection: str
+    users_collection: str
+    n_items: int
+    n_items_with_cf: int
+    n_users: int
+    n_events: int
+    embedded: int
+    as_of: datetime | None
+    gram: npt.NDArray[np.float32]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_index(
     database: Database,
     store: VectorStore,
     settings: Settings,
     encoder: Encoder,
-    version: index_versions.VersionInfo,
-    progress: Progress | None,
-) -> ReindexResult:
+    items_collection: str,
+    users_collection: str,
+    progress: Progress | None = None,
+) -> BuiltIndex:
+    """Write items and users collections from the catalog and the events up to the "as of"
+    time. Touches no index version: the reindex records and switches; the offline
+    evaluator builds a train-only index this way and drops it afterwards."""
     stages = _Stages(progress)
     with stages.stage("catalog"):
         catalog = load_catalog(database)
@@ -164,52 +184,71 @@ def _build(
     item_cf = _item_factors_by_product(interactions, factors)
     with stages.stage("write_items"):
         spec = items_spec(encoder.dim, settings.als_factors)
-        store.create_collection(version.items_collection, spec)
+        store.create_collection(items_collection, spec)
         n_with_cf = _write_items(
-            store, version.items_collection, catalog, vectors, item_cf, popularity, companions,
+            store, items_collection, catalog, vectors, item_cf, popularity, companions,
             lambda d, t: stages.report("write_items", d, t),
         )
     with stages.stage("write_users"):
-        store.create_collection(version.users_collection, users_spec(settings.als_factors))
-        n_users = _write_users(store, version.users_collection, interactions, factors, as_of)
+        store.create_collection(users_collection, users_spec(settings.als_factors))
+        n_users = _write_users(store, users_collection, interactions, factors, as_of)
     with stages.stage("optimize"):
-        store.finish_bulk_load(version.items_collection)
-        store.finish_bulk_load(version.users_collection)
-    with stages.stage("switch"):
-        store.set_alias(settings.items_alias, version.items_collection)
-        store.set_alias(settings.users_alias, version.users_collection)
-        index_versions.finish_version(
-            database,
-            version.version,
-            built_at=datetime.now(UTC),
-            as_of=as_of,
-            n_items=len(catalog),
-            n_items_with_cf=n_with_cf,
-            n_users=n_users,
-            n_events=interactions.n_events,
-            encoder=encoder.name,
-            cf_gram=gram_bytes(factors.items),
-        )
-    # Recorded after the switch so that the switch's own time is in the record too.
-    index_versions.record_timings(database, version.version, stages.timings)
-    return ReindexResult(
-        version=version.version,
-        items_collection=version.items_collection,
-        users_collection=version.users_collection,
+        store.finish_bulk_load(items_collection)
+        store.finish_bulk_load(users_collection)
+    return BuiltIndex(
+        items_collection=items_collection,
+        users_collection=users_collection,
         n_items=len(catalog),
         n_items_with_cf=n_with_cf,
         n_users=n_users,
         n_events=interactions.n_events,
         embedded=embedded,
         as_of=as_of,
+        gram=gram_matrix(factors.items),
         timings=stages.timings,
     )
 
 
-def gram_bytes(item_factors: npt.NDArray[np.float32]) -> bytes:
-    """Yᵀ·Y over all item factors (float32 bytes), what fold-in needs besides a shopper's
-    own items."""
-    return np.ascontiguousarray(gram_matrix(item_factors), dtype=np.float32).tobytes()
+def _build(
+    database: Database,
+    store: VectorStore,
+    settings: Settings,
+    encoder: Encoder,
+    version: index_versions.VersionInfo,
+    progress: Progress | None,
+) -> ReindexResult:
+    built = build_index(database, store, settings, encoder, version.items_collection,
+                        version.users_collection, progress)
+    started = time.perf_counter()
+    store.set_alias(settings.items_alias, version.items_collection)
+    store.set_alias(settings.users_alias, version.users_collection)
+    index_versions.finish_version(
+        database,
+        version.version,
+        built_at=datetime.now(UTC),
+        as_of=built.as_of,
+        n_items=built.n_items,
+        n_items_with_cf=built.n_items_with_cf,
+        n_users=built.n_users,
+        n_events=built.n_events,
+        encoder=encoder.name,
+        cf_gram=np.ascontiguousarray(built.gram, dtype=np.float32).tobytes(),
+    )
+    timings = {**built.timings, "switch": round(time.perf_counter() - started, 3)}
+    # Recorded after the switch so that the switch's own time is in the record too.
+    index_versions.record_timings(database, version.version, timings)
+    return ReindexResult(
+        version=version.version,
+        items_collection=version.items_collection,
+        users_collection=version.users_collection,
+        n_items=built.n_items,
+        n_items_with_cf=built.n_items_with_cf,
+        n_users=built.n_users,
+        n_events=built.n_events,
+        embedded=built.embedded,
+        as_of=built.as_of,
+        timings=timings,
+    )
 
 
 def _item_factors_by_product(

@@ -62,6 +62,12 @@ class RecRequest:
     exclude: frozenset[str] = frozenset()
     product_id: str | None = None  # the product on the page the shopper is looking at
     now: float | None = None
+    # A single-signal baseline for offline evaluation instead of the routed hybrid:
+    # "popular", "content" (text neighbours of the history) or "cf" (the shopper's vector).
+    baseline: str | None = None
+
+
+BASELINES = ("popular", "content", "cf")
 
 
 @dataclass(frozen=True)
@@ -191,7 +197,10 @@ class Recommender:
         )
         pool = CandidatePool()
         payloads: dict[str, Mapping[str, Any]] = {}
-        weights = self._gather(pool, payloads, history, request, route, vector, base)
+        if request.baseline is not None:
+            route, weights = self._baseline(pool, payloads, history, request, vector, base)
+        else:
+            weights = self._gather(pool, payloads, history, request, route, vector, base)
         if len(pool) == 0:
             return Recommendation([], route, alpha, refreshed)
         items = self._rank(pool, payloads, weights, route, alpha, rules, request.limit, history)
@@ -238,6 +247,27 @@ class Recommender:
             self._popular(pool, payloads, base, category)
             weights[POPULAR_RETRIEVER] = 1.0 if route is Route.POPULAR else 0.05
         return weights
+
+    def _baseline(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
+                  history: ShopperHistory, request: RecRequest, vector: Vector | None,
+                  base: Filter) -> tuple[Route, dict[str, float]]:
+        """One signal alone, with no fallback: what the hybrid is measured against."""
+        s = self.settings
+        if request.baseline == "popular":
+            self._popular(pool, payloads, base, history.context_category)
+            return Route.POPULAR, {POPULAR_RETRIEVER: 1.0}
+        if request.baseline == "content":
+            reference = max(self.index.as_of or 0.0, history.newest or 0.0)
+            conf = item_confidences(history.events, self.weights, s.decay_per_day, reference)
+            user_anchors = anchors(conf, s.rec_anchor_items)
+            if user_anchors:
+                self._similar_to(pool, payloads, CONTENT_RETRIEVER, user_anchors, base)
+            return Route.CONTENT, {CONTENT_RETRIEVER: 1.0}
+        if request.baseline == "cf":
+            if vector is not None:
+                self._cf(pool, payloads, CF_RETRIEVER, vector, base)
+            return Route.HYBRID, {CF_RETRIEVER: 1.0}
+        raise ValueError(f"unknown baseline {request.baseline!r}; expected one of {BASELINES}")
 
     # --- retrievers -------------------------------------------------------------------
 
