@@ -203,7 +203,7 @@ class Recommender:
             weights = self._gather(pool, payloads, history, request, route, vector, base)
         if len(pool) == 0:
             return Recommendation([], route, alpha, refreshed)
-        items = self._rank(pool, payloads, weights, route, alpha, rules, request.limit, history)
+        items = self._rank(pool, payloads, weights, rules, request.limit)
         return Recommendation(items, route, alpha, refreshed)
 
     def _gather(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
@@ -382,8 +382,7 @@ class Recommender:
     # --- ranking ----------------------------------------------------------------------
 
     def _rank(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-              weights: Mapping[str, float], route: Route, alpha: float, rules: RuleSet,
-              limit: int, history: ShopperHistory) -> list[RankedItem]:
+              weights: Mapping[str, float], rules: RuleSet, limit: int) -> list[RankedItem]:
         s = self.settings
         used = [r for r in RETRIEVERS if weights.get(r, 0.0) > 0]
         matrix = pool.matrix(used)
