@@ -92,7 +92,7 @@ class Settings:
     hnsw_ef: int = _setting(128, "HNSW ef at query time: higher is more exact and slower.")
 
     # --- recommendations ---------------------------------------------------------------
-    rec_candidates: int = _setting(100, "Candidates each recommendation retriever fetches.")
+    rec_candidates: int = _setting(50, "Candidates each recommendation retriever fetches.")
     rec_anchor_items: int = _setting(
         3, "Recent products (history, session) whose neighbours the content retriever takes."
     )
