@@ -118,3 +118,22 @@ class RecommendationResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+
+
+class HomeRow(msgspec.Struct):
+    """One carousel of the home page: `kind` is picked_for_you, because_you_viewed or
+    trending; `product_id`/`category` name what the row is about."""
+
+    title: str
+    kind: str
+    items: list[RankedItem]
+    product_id: str | None = None
+    category: str | None = None
+
+
+class HomeResponse(msgspec.Struct):
+    user_id: str
+    rows: list[HomeRow]
+    strategy: str
+    model_version: int | None
+    request_id: str

@@ -12,6 +12,7 @@ from api import schemas
 from api.controllers.products import Limit, Price, Text, check_limit, request_id
 from api.errors import BadParameter
 from api.resources import Resources
+from api.services.home import home_rows
 from api.services.recommend import recommend, to_response
 from api.services.similar import ItemFilters
 
@@ -56,3 +57,15 @@ class UserController(Controller):
         rec, version = recommend(resources, user_id, limit, filters, session_id=session_id,
                                  product_id=product_id, exclude=excluded)
         return to_response(user_id, rec, version, request_id())
+
+    @get("/{user_id:str}/home", sync_to_thread=True)
+    def home(
+        self,
+        resources: Res,
+        user_id: FromPath[str],
+        session_id: Text = None,
+        per_row: Annotated[int, QueryParameter(ge=1, le=24, description="Items per row.")] = 8,
+    ) -> schemas.HomeResponse:
+        """The shopper's home page: "Picked for you", "Because you viewed X" and
+        "Trending in Y" rows, no product twice."""
+        return home_rows(resources, user_id, session_id, per_row, request_id())

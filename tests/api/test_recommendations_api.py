@@ -183,3 +183,22 @@ def test_bad_parameters_are_400(client: Client) -> None:
         response = client.get("/v1/users/u1/recommendations", params=params)
         assert response.status_code == 400
         assert name in response.json()["error"]["message"]
+
+
+def test_home_page_rows_never_repeat_a_product(client: Client, resources: Resources) -> None:
+    user = heavy_user(resources)
+    response = client.get(f"/v1/users/{user}/home", params={"per_row": 6})
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert [r["kind"] for r in rows] == ["picked_for_you", "because_you_viewed", "trending"]
+    assert rows[1]["title"].startswith("Because you viewed ")
+    assert rows[2]["title"].startswith("Trending in ")
+    ids = [i["product_id"] for row in rows for i in row["items"]]
+    assert len(ids) == len(set(ids))
+    assert all(len(row["items"]) == 6 for row in rows)
+
+
+def test_home_page_of_a_new_shopper_still_has_rows(client: Client) -> None:
+    rows = client.get("/v1/users/BRAND-NEW/home").json()["rows"]
+    assert [r["kind"] for r in rows] == ["picked_for_you", "trending"]
+    assert rows[1]["title"] == "Trending now"
