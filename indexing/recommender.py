@@ -242,10 +242,16 @@ class Recommender:
             content_side = sum(weights.values()) or 1.0
             weights = {k: (1 - alpha) * v / content_side for k, v in weights.items()}
             weights[KNN_RETRIEVER] = alpha
-        if route is Route.POPULAR or len(pool) < request.limit:
+        if route is Route.POPULAR:
             category = history.context_category or self._category_of(request.product_id)
             self._popular(pool, payloads, base, category)
-            weights[POPULAR_RETRIEVER] = 1.0 if route is Route.POPULAR else 0.05
+            weights[POPULAR_RETRIEVER] = 1.0
+        else:
+            # Popular items from every category, at a small weight: they fill a short list,
+            # and they are what the per-category and per-brand caps can draw on when the
+            # personal retrievers all point into one corner of the catalog.
+            self._popular(pool, payloads, base, history.context_category)
+            weights[POPULAR_RETRIEVER] = s.rec_popularity_weight
         return weights
 
     def _baseline(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
@@ -409,7 +415,10 @@ class Recommender:
                             for i in shortlist])
         picked = mmr(boosted[shortlist], vectors, len(shortlist), s.rec_mmr_lambda)
         diversified = [kept[shortlist[j]] for j in picked]
-        final = apply_caps(diversified, rules, limit)[:limit]
+        # The caps may reach past the shortlist: when every personal candidate sits in one
+        # category, the popular ones further down are what keeps the list varied.
+        rest = [kept[i] for i in order[len(shortlist):]]
+        final = apply_caps(diversified + rest, rules, limit)[:limit]
         score_of = {kept[i].product_id: float(boosted[i]) for i in range(len(kept))}
         row_of = {pid: i for i, pid in enumerate(pool.products)}
         return [
