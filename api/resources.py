@@ -15,7 +15,7 @@ from indexing.encoder import Encoder, load_encoder
 from indexing.recommender import IndexView
 from indexing.vectorstore import VectorStore, open_vector_store
 from models import index_versions
-from models.db import Database, open_database
+from models.db import Database, migrate, open_database
 from models.index_versions import VersionInfo
 from models.settings import Settings
 
@@ -96,7 +96,10 @@ class Resources:
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
+        """Connect, apply pending migrations (before anything reads a table), open the
+        vector store and find the live index."""
         database = open_database(settings)
+        migrate(database)
         store = open_vector_store(settings)
         index = LiveIndex(database)
         index.refresh()

@@ -111,7 +111,7 @@ class IndexVersion(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Yᵀ·Y of the raw item factors, float32 (f × f), for folding shoppers in at serve time.
-    cf_gram: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    cf_gram: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     __table_args__ = (
         CheckConstraint(
