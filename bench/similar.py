@@ -332,8 +332,11 @@ def write_report(args: argparse.Namespace, timings: dict[str, float],
         "| stage | seconds |",
         "|---|---:|",
     ]
-    for stage, secs in timings.items():
-        lines.append(f"| {stage} | {secs:.1f} |")
+    # Postgres keeps JSON keys in its own order: list the stages in the order they run.
+    order = ["catalog", "embed", "interactions", "als", "popularity", "bought_together",
+             "write_items", "write_users", "optimize", "switch"]
+    for stage in sorted(timings, key=lambda k: order.index(k) if k in order else len(order)):
+        lines.append(f"| {stage} | {timings[stage]:.1f} |")
     lines.append(f"| **total** | **{sum(timings.values()):.1f}** |")
     lines += ["", "The embed stage is the first build's cost; later reindexes read unchanged "
               "texts from the embedding cache.", ""]
@@ -353,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rebuild the data dir")
     parser.add_argument("--reindex", action="store_true", help="reindex even if current")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--note", default="", help="a line about the run for the report")
     args = parser.parse_args(argv)
 
     data_dir = ROOT / ".data" / f"p{args.products}-u{args.users}-e{args.events}"
@@ -397,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("measuring HTTP ...", flush=True)
     http = measure_http(settings, items, queries, args.http_rounds)
     report = write_report(args, timings, rows, http, local_load, counts)
+    if args.note:
+        report += f"\nNote on this run: {args.note}\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(report)

@@ -87,7 +87,7 @@ class Settings:
     similar_text_weight: float = _setting(0.6, "Weight of text similarity in similar items.")
     similar_cf_weight: float = _setting(0.4, "Weight of CF similarity in similar items.")
     similar_candidates: int = _setting(
-        100, "Candidates each retriever fetches before fusion in similar items."
+        30, "Candidates each retriever fetches before fusion in similar items."
     )
     hnsw_ef: int = _setting(128, "HNSW ef at query time: higher is more exact and slower.")
 
