@@ -376,9 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             queries = make_queries(items, has_cf, args.queries, seed=5)
             print("measuring the vector store ...", flush=True)
             rows = [
-                ("qdrant-edge (ours, ef=128)", measure_store(store, live.items_collection, items,
+                ("qdrant-edge (ef=128)", measure_store(store, live.items_collection, items,
                                                             text_m, queries, 128, exact_text)),
-                ("qdrant-edge (ours, ef=64)", measure_store(store, live.items_collection, items,
+                ("qdrant-edge (ef=64, default)", measure_store(store, live.items_collection, items,
                                                            text_m, queries, 64, exact_text)),
                 ("numpy brute force", measure_numpy(exact_text, queries)),
             ]

@@ -89,7 +89,7 @@ class Settings:
     similar_candidates: int = _setting(
         30, "Candidates each retriever fetches before fusion in similar items."
     )
-    hnsw_ef: int = _setting(128, "HNSW ef at query time: higher is more exact and slower.")
+    hnsw_ef: int = _setting(64, "HNSW ef at query time: higher is more exact and slower.")
 
     # --- recommendations ---------------------------------------------------------------
     rec_candidates: int = _setting(50, "Candidates each recommendation retriever fetches.")
