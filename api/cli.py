@@ -100,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="build a new index version from Postgres and switch to it")
     p.set_defaults(handler=cmd_reindex)
 
+    p = sub.add_parser(
+        "evaluate",
+        help="offline evaluation: train before a time cut, score every strategy after it")
+    p.add_argument("--test-days", type=float, default=14.0,
+                   help="length of the scored period before the newest event (default 14)")
+    p.add_argument("--max-users", type=int, default=3_000,
+                   help="most shoppers scored per cold-start bucket (default 3000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shopper sample")
+    p.add_argument("--validation", action="store_true",
+                   help="score a validation period inside the training data (for tuning)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="report directory (default: <data dir>/evaluation)")
+    p.add_argument("--json", action="store_true", help="also write evaluation.json")
+    p.set_defaults(handler=cmd_evaluate)
+
     p = sub.add_parser("versions", help="list index versions")
     p.set_defaults(handler=cmd_versions)
 
@@ -260,6 +275,38 @@ def _reindex(database: Any, settings: Settings) -> None:
     print("  " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
 
 
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from indexing.encoder import load_encoder
+    from indexing.evaluate import EvaluationOptions, NotEnoughEvents, evaluate
+    from indexing.evaluate_report import markdown, write_reports
+    from indexing.vectorstore import open_vector_store
+    from models.db import migrate, open_database
+
+    try:
+        options = EvaluationOptions(test_days=args.test_days, max_users=args.max_users,
+                                    seed=args.seed, validation=args.validation)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        store = open_vector_store(settings)
+        try:
+            result = evaluate(database, store, settings, lambda: load_encoder(settings),
+                              options, progress=_progress_printer())
+        except NotEnoughEvents as exc:
+            raise CliError(str(exc), EXIT_USAGE) from exc
+        finally:
+            store.close()
+    finally:
+        database.close()
+    written = write_reports(result, out_dir, with_json=args.json)
+    print(markdown(result))
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_versions(_: argparse.Namespace, settings: Settings) -> int:
     from models import index_versions
     from models.db import migrate, open_database
@@ -287,12 +334,9 @@ def cmd_settings(_: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
-    from models.db import migrate
 
     resources = Resources.open(settings)
     try:
-        migrate(resources.database)
-        resources.index.refresh()
         if resources.index.live is None:
             log.warning("no index version is live yet: similar items answer 503 until "
                         "`lodestar reindex` runs")
@@ -304,13 +348,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
-    from models.db import migrate
 
     started = time.perf_counter()
     resources = Resources.open(settings)
     try:
         database = resources.database
-        migrate(database)
         if _count(database, "products") == 0:
             print(f"building the demo shop in {settings.data_dir} (first run only)...")
             _generate(database, args.products, args.users, args.events, args.seed, False)
@@ -355,14 +397,21 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
             "SELECT p.product_id, p.category, p.price FROM events e "
             "JOIN products p USING (product_id) GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 "
             "LIMIT 1")).first()
+        shopper = conn.execute(text(
+            "SELECT user_id FROM events GROUP BY 1 HAVING count(*) BETWEEN 20 AND 60 "
+            "ORDER BY 1 LIMIT 1")).scalar()
     base = f"http://{host}:{port}"
     print(f"\nLodestar is serving the demo shop at {base}  (API docs: {base}/schema)")
+    if shopper:
+        print(f"  open {base}/?user={shopper} to browse as one of its shoppers")
     if row:
         pid, category, price = row
         print(f"  curl '{base}/v1/products/{pid}'")
         print(f"  curl '{base}/v1/products/{pid}/similar?limit=5'")
         print(f"  curl '{base}/v1/products/{pid}/similar?limit=5&category="
               f"{_quote(category)}&max_price={float(price) * 1.5:.0f}&in_stock=true'")
+    if shopper:
+        print(f"  curl '{base}/v1/users/{shopper}/recommendations?limit=5'")
     print("Press Ctrl+C to stop.\n")
 
 
