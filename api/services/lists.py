@@ -55,8 +55,9 @@ from api.resources import Resources
 from api.services.catalog import get_product
 from api.services.similar import ItemFilters, embed_product, list_item
 from indexing.collections import TEXT
+from indexing.recommender import payload_candidate
 from indexing.vectorstore.port import Filter, Query, Vector, point_id
-from ranking.candidates import Candidate, ReasonKind
+from ranking.candidates import ReasonKind
 from ranking.rules import RuleSet, apply_caps
 
 CO_PURCHASE = "co_purchase"
@@ -189,7 +190,7 @@ def trending(resources: Resources, limit: int, filters: ItemFilters) -> ListResu
     ranked = _best_first([(h.payload, h.score) for h in hits
                           if h.payload is not None and h.score > 0])
     payloads = {str(p["product_id"]): p for p, _ in ranked}
-    order = [_candidate(p, s) for p, s in ranked]
+    order = [dataclasses.replace(payload_candidate(p), popularity=s) for p, s in ranked]
     if capped:
         rules = RuleSet(now=time.time(), max_per_category=TRENDING_PER_CATEGORY,
                         max_per_brand=None, cap_window=TRENDING_CAP_WINDOW)
@@ -201,16 +202,3 @@ def trending(resources: Resources, limit: int, filters: ItemFilters) -> ListResu
                                 category=filters.category)
     items = [ranked_item(payloads[c.product_id], c.popularity, reason) for c in order[:limit]]
     return ListResult(items, TRENDING, live.version)
-
-
-def _candidate(payload: Mapping[str, Any], popularity: float) -> Candidate:
-    return Candidate(
-        product_id=str(payload["product_id"]),
-        category=str(payload.get("category", "")),
-        brand=str(payload.get("brand", "")),
-        price=float(payload.get("price", 0.0)),
-        in_stock=bool(payload.get("in_stock", True)),
-        promoted=bool(payload.get("promoted", False)),
-        created_at=float(payload.get("created_at", 0.0)),
-        popularity=popularity,
-    )
