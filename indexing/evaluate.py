@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,7 @@ from sqlalchemy import text
 from indexing.collections import TEXT
 from indexing.encoder import Encoder
 from indexing.pipeline import build_index
-from indexing.recommender import IndexView, Recommender, RecRequest
+from indexing.recommender import IndexView, RankedItem, Recommender, RecRequest
 from indexing.vectorstore.port import Filter, Range, VectorStore, point_id
 from models.db import Database
 from models.settings import Settings
@@ -152,8 +153,9 @@ class EvaluationResult:
     """Scores per strategy, overall and per cold-start bucket.
 
     overall[strategy] and buckets[bucket][strategy] map metric names to values (means over
-    shoppers with `_se` standard errors beside them, plus coverage, ild, novelty, served
-    and n_users), or are None where the strategy served none of the bucket's shoppers.
+    shoppers with `_se` standard errors beside them, plus coverage, ild, novelty, served,
+    within_caps and n_users), or are None where the strategy served none of the bucket's
+    shoppers. max_per_category and max_per_brand are the caps the lists were held to.
     bucket_sizes[bucket] = (shoppers in the split, shoppers scored). routes[bucket] counts
     the routes the hybrid took.
     """
@@ -165,6 +167,8 @@ class EvaluationResult:
     buckets: dict[str, dict[str, dict[str, float] | None]]
     bucket_sizes: dict[str, tuple[int, int]]
     routes: dict[str, dict[str, int]]
+    max_per_category: int
+    max_per_brand: int
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -380,12 +384,12 @@ def evaluate(
         stage = time.perf_counter()
         everyone = [u for users in scored.values() for u in users]
         histories = train_histories(events, split, everyone, as_of, train_settings)
-        lists, routes = _recommend_all(recommender, histories, scored, info, options, report)
+        shown_lists = _recommend_all(recommender, histories, scored, info, options, report)
         timings["recommend"] = round(time.perf_counter() - stage, 3)
 
         stage = time.perf_counter()
-        shown = sorted({p for per_user in lists.values() for ids in per_user.values()
-                        for p in ids})
+        shown = sorted({p for per_user in shown_lists.lists.values()
+                        for ids in per_user.values() for p in ids})
         vectors = _text_vectors(store, items_name, shown)
     finally:
         for name in (items_name, users_name):
@@ -393,13 +397,14 @@ def evaluate(
 
     popularity, n_train_users = train_popularity(events, split)
     overall_users = [u for b in WARM_BUCKETS for u in scored[b]]
+    lists, caps = shown_lists.lists, shown_lists.within_caps
     overall = {
-        s: _score(overall_users, lists[s], split.test_gains, vectors, popularity,
+        s: _score(overall_users, lists[s], caps[s], split.test_gains, vectors, popularity,
                   n_train_users, catalog_size, options.k)
         for s in STRATEGIES
     }
     buckets = {
-        b: {s: _score(scored[b], lists[s], split.test_gains, vectors, popularity,
+        b: {s: _score(scored[b], lists[s], caps[s], split.test_gains, vectors, popularity,
                       n_train_users, catalog_size, options.k) for s in STRATEGIES}
         for b in COLD_START_BUCKETS
     }
@@ -413,9 +418,34 @@ def evaluate(
         overall=overall,
         buckets=buckets,
         bucket_sizes={b: (len(population[b]), len(scored[b])) for b in COLD_START_BUCKETS},
-        routes=routes,
+        routes=shown_lists.routes,
+        max_per_category=settings.rec_max_per_category,
+        max_per_brand=settings.rec_max_per_brand,
         timings=timings,
     )
+
+
+@dataclass
+class _Lists:
+    """What each strategy showed: lists[strategy][user] (product ids, best first),
+    within_caps[strategy][user] (whether that list kept the category and brand caps), and
+    the hybrid's routes counted per bucket."""
+
+    lists: dict[str, dict[str, list[str]]]
+    within_caps: dict[str, dict[str, bool]]
+    routes: dict[str, dict[str, int]]
+
+
+def _within_caps(items: Sequence[RankedItem], settings: Settings) -> bool:
+    """Whether a list keeps the per-category and per-brand caps. The caps give way when a
+    strategy's candidates cannot fill the list otherwise, so a strategy with a narrow
+    candidate list is held to them less strictly than one with a broad list; the report
+    says how often each strategy kept them, so that its accuracy can be read with that."""
+    categories = Counter(str(item.payload.get("category", "")) for item in items)
+    brands = Counter(str(item.payload.get("brand", "")) for item in items)
+    brands.pop("", None)
+    return (max(categories.values(), default=0) <= settings.rec_max_per_category
+            and max(brands.values(), default=0) <= settings.rec_max_per_brand)
 
 
 def _recommend_all(
@@ -425,14 +455,14 @@ def _recommend_all(
     info: SplitInfo,
     options: EvaluationOptions,
     report: Progress,
-) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, int]]]:
+) -> _Lists:
     """Ten items per shopper per strategy, through `Recommender.recommend` as the API calls
     it, with the clock at the cut and the catalog as it stood then: products created after
     the cut did not exist yet. (Stock is today's: the catalog keeps no stock history.)"""
     now = info.cut.timestamp()
     catalog_then = Filter(ranges={"created_at": Range(lte=now)})
-    lists: dict[str, dict[str, list[str]]] = {s: {} for s in STRATEGIES}
-    routes: dict[str, dict[str, int]] = {b: {} for b in scored}
+    out = _Lists({s: {} for s in STRATEGIES}, {s: {} for s in STRATEGIES},
+                 {b: {} for b in scored})
     total = sum(len(users) for users in scored.values())
     done = 0
     report("recommend", 0, total)
@@ -443,14 +473,16 @@ def _recommend_all(
                 request = RecRequest(limit=options.k, filter=catalog_then, now=now,
                                      baseline=_BASELINE[strategy])
                 rec = recommender.recommend(history, request, persist_user_vector=False)
-                lists[strategy][user] = [item.product_id for item in rec.items]
+                shown = rec.items[: options.k]
+                out.lists[strategy][user] = [item.product_id for item in shown]
+                out.within_caps[strategy][user] = _within_caps(shown, recommender.settings)
                 if strategy == "hybrid":
                     route = rec.route.value
-                    routes[bucket][route] = routes[bucket].get(route, 0) + 1
+                    out.routes[bucket][route] = out.routes[bucket].get(route, 0) + 1
             done += 1
             if done % 50 == 0 or done == total:
                 report("recommend", done, total)
-    return lists, routes
+    return out
 
 
 def _text_vectors(store: VectorStore, collection: str,
@@ -468,6 +500,7 @@ def _text_vectors(store: VectorStore, collection: str,
 def _score(
     users: Sequence[str],
     lists: Mapping[str, Sequence[str]],
+    within_caps: Mapping[str, bool],
     gains: Mapping[str, Mapping[str, float]],
     vectors: Mapping[str, npt.NDArray[np.float32]],
     popularity: Mapping[str, float],
@@ -479,8 +512,9 @@ def _score(
 
     Accuracy is averaged over every shopper of the group, an empty list scoring 0 (a
     strategy that cannot answer a shopper is charged for it; `served` says how often that
-    happened). Diversity and novelty describe the lists that were shown, so they are
-    averaged over the non-empty lists only.
+    happened). Diversity, novelty and `within_caps` (the share of lists that kept the
+    category and brand caps) describe the lists that were shown, so they are averaged over
+    the non-empty lists only.
     """
     served = [u for u in users if lists.get(u)]
     if not served:
@@ -500,4 +534,5 @@ def _score(
     summary["coverage"] = catalog_coverage([list(lists.get(u, []))[:k] for u in users],
                                            max(catalog_size, 1))
     summary["served"] = len(served) / len(users)
+    summary["within_caps"] = sum(within_caps.get(u, False) for u in served) / len(served)
     return summary

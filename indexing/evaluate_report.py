@@ -107,22 +107,28 @@ def markdown(result: EvaluationResult) -> str:
         "pairwise cosine distance of the text embeddings) and novelty (mean −log2 of the "
         "training popularity) are over the lists shown; coverage is the share of the "
         "catalog shown to anyone.",
+        "- Every strategy's list passes the same business rules (MMR, at most "
+        f"{result.max_per_category} per category and {result.max_per_brand} per brand). "
+        "The caps give way when a strategy's candidates cannot fill the list otherwise, so "
+        "a strategy with a narrow candidate list keeps them less often; `within caps` is "
+        "the share of its lists that kept them.",
         "",
         "## Overall (shoppers seen in training and scored period)",
         "",
     ]
     names = _metric_names(k)
-    header = ["strategy", *(label for _, label in names), "served", "n users"]
+    header = ["strategy", *(label for _, label in names), "served", "within caps", "n users"]
     rows = []
     for strategy in result.strategies:
         scores = result.overall.get(strategy)
         label = STRATEGY_LABELS[strategy]
         if scores is None:
-            rows.append([label, *([MISSING] * (len(names) + 2))])
+            rows.append([label, *([MISSING] * (len(names) + 3))])
             continue
         cells = [_with_se(scores, key) if key == f"ndcg@{k}" else _number(scores[key])
                  for key, _ in names]
-        rows.append([label, *cells, f"{scores['served']:.0%}", f"{int(scores[N_USERS]):,}"])
+        rows.append([label, *cells, f"{scores['served']:.0%}", f"{scores['within_caps']:.0%}",
+                     f"{int(scores[N_USERS]):,}"])
     lines += _table(header, rows)
     lines += ["", "## By cold-start bucket", ""]
     for bucket in COLD_START_BUCKETS:
@@ -209,6 +215,8 @@ def to_json(result: EvaluationResult) -> dict[str, Any]:
         "relevance": "graded NDCG: strongest test event per product (purchase 5, "
                      "add_to_cart 3, click 2, view 1); other metrics: any test interaction",
         "catalog_size": result.catalog_size,
+        "caps": {"max_per_category": result.max_per_category,
+                 "max_per_brand": result.max_per_brand},
         "strategies": {s: STRATEGY_LABELS[s] for s in result.strategies},
         "overall": result.overall,
         "buckets": result.buckets,

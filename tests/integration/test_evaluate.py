@@ -30,7 +30,7 @@ from ranking.split import COLD_START_BUCKETS
 from tests.shop import fill_tiny_shop
 
 BOUNDED = ("precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "mrr@10",
-           "coverage", "served")
+           "coverage", "served", "within_caps")
 
 
 @pytest.fixture
