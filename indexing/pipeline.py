@@ -51,20 +51,6 @@ class ReindexBusy(RuntimeError):
     """Another reindex holds the lock."""
 
 
-@dataclass
-class ReindexResult:
-    version: int
-    items_collection: str
-    users_collection: str
-    n_items: int
-    n_items_with_cf: int
-    n_users: int
-    n_events: int
-    embedded: int
-    as_of: datetime | None
-    timings: dict[str, float] = field(default_factory=dict)
-
-
 class _Stages:
     """Times each stage and reports progress."""
 
@@ -146,6 +132,13 @@ class BuiltIndex:
     as_of: datetime | None
     gram: npt.NDArray[np.float32]
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ReindexResult(BuiltIndex):
+    """A built index that became the live version `version`."""
+
+    version: int = 0
 
 
 def build_index(
@@ -237,18 +230,8 @@ def _build(
     timings = {**built.timings, "switch": round(time.perf_counter() - started, 3)}
     # Recorded after the switch so that the switch's own time is in the record too.
     index_versions.record_timings(database, version.version, timings)
-    return ReindexResult(
-        version=version.version,
-        items_collection=version.items_collection,
-        users_collection=version.users_collection,
-        n_items=built.n_items,
-        n_items_with_cf=built.n_items_with_cf,
-        n_users=built.n_users,
-        n_events=built.n_events,
-        embedded=built.embedded,
-        as_of=built.as_of,
-        timings=timings,
-    )
+    fields = {f.name: getattr(built, f.name) for f in dataclasses.fields(built)}
+    return ReindexResult(**{**fields, "timings": timings}, version=version.version)
 
 
 def _item_factors_by_product(
