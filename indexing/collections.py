@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -67,14 +67,22 @@ class CatalogRow:
     created_at: datetime
 
 
+# What ranking and a list response read of a product: queries that feed a ranked list ask
+# for these keys only (the basket companions and tags are the bulk of a payload).
+RANKING_FIELDS = ("product_id", "title", "category", "brand", "price", "in_stock", "promoted",
+                  "created_at", "popularity")
+
+
 def item_payload(
     row: CatalogRow,
     popularity: float,
     has_cf: bool,
     bought_with: Sequence[tuple[str, float]] = (),
+    device_popularity: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """What a list response shows and filters test, so a list needs no round trip to
-    Postgres; `bought_with` holds the product's basket companions, best first."""
+    Postgres; `bought_with` holds the product's basket companions, best first, and
+    `device_popularity` its popularity per device type (popular lists for one device)."""
     return {
         "product_id": row.product_id,
         "title": row.title,
@@ -90,4 +98,5 @@ def item_payload(
         "has_cf": has_cf,
         "bought_with": [pid for pid, _ in bought_with],
         "bought_with_scores": [round(score, 6) for _, score in bought_with],
+        "device_popularity": {d: round(p, 6) for d, p in (device_popularity or {}).items()},
     }

@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from indexing.collections import TEXT
 from indexing.encoder import Encoder
+from indexing.item_vectors import ItemVectors
 from indexing.pipeline import build_index
 from indexing.recommender import IndexView, RankedItem, Recommender, RecRequest
 from indexing.vectorstore.port import Filter, Range, VectorStore, point_id
@@ -378,7 +379,8 @@ def evaluate(
                             users_name, progress)
         timings["train"] = round(time.perf_counter() - stage, 3)
         view = IndexView(version=0, items=items_name, users=users_name, gram=built.gram,
-                         as_of=built.as_of.timestamp() if built.as_of else _epoch(as_of))
+                         as_of=built.as_of.timestamp() if built.as_of else _epoch(as_of),
+                         vectors=ItemVectors(train_settings.rec_vector_cache_items))
         recommender = Recommender(store, train_settings, view)
 
         stage = time.perf_counter()

@@ -33,7 +33,7 @@ from indexing.collections import (
 from indexing.cooccurrence import bought_together
 from indexing.encoder import Encoder, embed_with_cache
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
-from indexing.popularity import decayed_popularity
+from indexing.popularity import Popularity, popularity_by_device
 from indexing.text import product_text
 from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import index_versions
@@ -170,7 +170,7 @@ def build_index(
     with stages.stage("als"):
         factors = train_als(interactions.matrix, settings)
     with stages.stage("popularity"):
-        popularity = decayed_popularity(database, settings, as_of)
+        popularity = popularity_by_device(database, settings, as_of)
     with stages.stage("bought_together"):
         companions = bought_together(database, settings, as_of)
 
@@ -252,7 +252,7 @@ def _write_items(
     catalog: Sequence[CatalogRow],
     text_vectors: npt.NDArray[np.float32],
     item_cf: dict[str, npt.NDArray[np.float32]],
-    popularity: dict[str, float],
+    popularity: Popularity,
     companions: dict[str, list[tuple[str, float]]],
     progress: Callable[[int, int], None],
 ) -> int:
@@ -265,8 +265,9 @@ def _write_items(
             vectors[CF] = cf
             vectors[CF_RAW] = cf
             with_cf += 1
-        payload = item_payload(row, popularity.get(row.product_id, 0.0), cf is not None,
-                               companions.get(row.product_id, ()))
+        payload = item_payload(row, popularity.overall.get(row.product_id, 0.0), cf is not None,
+                               companions.get(row.product_id, ()),
+                               popularity.by_device.get(row.product_id, {}))
         batch.append(Point(point_id(row.product_id), vectors, payload))
         if len(batch) >= WRITE_BATCH:
             store.upsert(collection, batch)

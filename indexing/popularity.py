@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
@@ -12,7 +13,7 @@ from models.settings import Settings
 
 _POPULARITY = text(
     """
-    SELECT e.product_id,
+    SELECT e.product_id, e.device_type,
            SUM(CASE e.event_type
                  WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
                  WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
@@ -23,17 +24,33 @@ _POPULARITY = text(
     WHERE e.occurred_at <= CAST(:as_of AS timestamptz)
       AND (:window_days = 0
            OR e.occurred_at > CAST(:as_of AS timestamptz) - make_interval(days => :window_days))
-    GROUP BY e.product_id
+    GROUP BY e.product_id, e.device_type
     """
 )
+
+
+@dataclass(frozen=True)
+class Popularity:
+    """Decayed popularity per product, overall and per device type of the events."""
+
+    overall: dict[str, float]
+    by_device: dict[str, dict[str, float]]  # product id -> device type -> popularity
 
 
 def decayed_popularity(
     database: Database, settings: Settings, as_of: datetime | None
 ) -> dict[str, float]:
     """Event-weighted popularity per product with a half-life (a setting), as of `as_of`."""
+    return popularity_by_device(database, settings, as_of).overall
+
+
+def popularity_by_device(
+    database: Database, settings: Settings, as_of: datetime | None
+) -> Popularity:
+    """Event-weighted popularity with a half-life (a setting), as of `as_of`, overall and
+    split by the events' device type (events without one count only overall)."""
     if as_of is None:
-        return {}
+        return Popularity({}, {})
     weights = settings.event_weights()
     rate = math.log(2) / settings.popularity_half_life_days
     with database.engine.connect() as conn:
@@ -49,4 +66,10 @@ def decayed_popularity(
                 "window_days": settings.event_window_days,
             },
         ).all()
-    return {str(pid): float(score) for pid, score in rows}
+    overall: dict[str, float] = {}
+    by_device: dict[str, dict[str, float]] = {}
+    for pid, device, score in rows:
+        overall[str(pid)] = overall.get(str(pid), 0.0) + float(score)
+        if device:
+            by_device.setdefault(str(pid), {})[str(device)] = float(score)
+    return Popularity(overall, by_device)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexing.collections import CF, CF_RAW, TEXT
+from indexing.collections import CF, CF_RAW, RANKING_FIELDS, TEXT
+from indexing.item_vectors import ItemVectors
 from indexing.vectorstore.port import Filter, Hit, Point, Query, VectorStore, point_id
 from models.settings import Settings
 from ranking.candidates import Candidate, CandidatePool, Reason, ReasonKind
@@ -31,6 +32,7 @@ from ranking.hybrid import blend, cf_weight, normalise
 from ranking.mmr import mmr
 from ranking.routing import Route, route_for
 from ranking.rules import RuleSet, apply_caps, boost, exploration_bonus, filter_candidates
+from ranking.signals import anchor_similarity, factor_scores
 
 Vector = npt.NDArray[np.float32]
 
@@ -53,6 +55,8 @@ class IndexView:
     users: str
     gram: Vector | None
     as_of: float | None
+    # Vectors read from this version's items, kept between requests; None: none kept.
+    vectors: ItemVectors | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,16 @@ class Recommendation:
     user_vector_refreshed: bool = False
 
 
+@dataclass
+class _Signals:
+    """What the retrievers of one request searched with, kept so that ranking can score
+    every candidate on every signal, not only those that made a retriever's top list."""
+
+    vectors: dict[str, Vector] = field(default_factory=dict)  # cf, knn: a CF-space vector
+    anchors: dict[str, tuple[Vector, Vector]] = field(default_factory=dict)
+    # content, session: (anchor text vectors (m, d), anchor weights (m,))
+
+
 def payload_candidate(payload: Mapping[str, Any]) -> Candidate:
     return Candidate(
         product_id=str(payload["product_id"]),
@@ -107,6 +121,7 @@ class Recommender:
         self.settings = settings
         self.index = index
         self.weights = settings.event_weights()
+        self.vectors = index.vectors if index.vectors is not None else ItemVectors(0)
 
     # --- the shopper's CF vector -----------------------------------------------------
 
@@ -143,17 +158,11 @@ class Recommender:
         confidences = item_confidences(history.events, self.weights,
                                        self.settings.decay_per_day, reference)
         ids = sorted(confidences)
-        records = self.store.retrieve(self.index.items, [point_id(p) for p in ids],
-                                      vectors=[CF_RAW], with_payload=True)
-        factors, weights = [], []
-        for record in records:
-            raw = record.vectors.get(CF_RAW)
-            if raw is not None and record.payload is not None:
-                factors.append(raw)
-                weights.append(confidences[str(record.payload["product_id"])])
-        if not factors or self.index.gram is None:
+        found = self.vectors.get(self.store, self.index.items, ids)
+        if not found.has_factors.any() or self.index.gram is None:
             return None
-        return fold_in_user(np.stack(factors), np.asarray(weights, dtype=np.float32),
+        weights = np.asarray([confidences[p] for p in ids], dtype=np.float32)
+        return fold_in_user(found.factors[found.has_factors], weights[found.has_factors],
                             self.index.gram, self.settings.als_regularization,
                             self.settings.als_alpha)
 
@@ -197,23 +206,24 @@ class Recommender:
         )
         pool = CandidatePool()
         payloads: dict[str, Mapping[str, Any]] = {}
+        signals = _Signals()
         if request.baseline is not None:
-            route, weights = self._baseline(pool, payloads, history, request, vector, base)
+            route, weights = self._baseline(pool, payloads, signals, history, request,
+                                            vector, base)
         else:
-            weights = self._gather(pool, payloads, history, request, route, vector, base)
+            weights = self._gather(pool, payloads, signals, history, request, route, vector,
+                                   base)
         if len(pool) == 0:
             return Recommendation([], route, alpha, refreshed)
-        items = self._rank(pool, payloads, weights, rules, request.limit)
+        items = self._rank(pool, payloads, signals, weights, rules, request.limit)
         return Recommendation(items, route, alpha, refreshed)
 
     def _gather(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                history: ShopperHistory, request: RecRequest, route: Route,
-                vector: Vector | None, base: Filter) -> dict[str, float]:
-        """Run the retrievers this route uses; return each retriever's blend weight."""
+                signals: _Signals, history: ShopperHistory, request: RecRequest,
+                route: Route, vector: Vector | None, base: Filter) -> dict[str, float]:
+        """Run the retrievers this route uses; return each signal's blend weight."""
         s = self.settings
-        reference = max(self.index.as_of or 0.0, history.newest or 0.0)
-        conf = item_confidences(history.events, self.weights, s.decay_per_day, reference)
-        user_anchors = anchors(conf, s.rec_anchor_items)
+        user_anchors = self._user_anchors(history)
         sess_anchors = session_anchors(history.session_events, s.rec_anchor_items)
         if request.product_id:
             # The product on the page is the strongest hint of intent there is.
@@ -222,29 +232,32 @@ class Recommender:
                           alpha_max=s.rec_alpha_max, saturation=s.rec_alpha_saturation)
         weights: dict[str, float] = {}
         if route in (Route.CONTENT, Route.CONTENT_KNN, Route.HYBRID) and user_anchors:
-            self._similar_to(pool, payloads, CONTENT_RETRIEVER, user_anchors, base)
-            weights[CONTENT_RETRIEVER] = 0.6
+            self._similar_to(pool, payloads, signals, CONTENT_RETRIEVER, user_anchors, base)
+            weights[CONTENT_RETRIEVER] = s.rec_content_weight
         if sess_anchors:
-            self._similar_to(pool, payloads, SESSION_RETRIEVER, sess_anchors, base)
-            weights[SESSION_RETRIEVER] = 0.8 if route in (Route.SESSION, Route.POPULAR) else 0.3
+            self._similar_to(pool, payloads, signals, SESSION_RETRIEVER, sess_anchors, base)
+            weights[SESSION_RETRIEVER] = (s.rec_session_weight_alone
+                                          if route in (Route.SESSION, Route.POPULAR)
+                                          else s.rec_session_weight)
         copurchase_anchors = [*sess_anchors, *user_anchors]
         if copurchase_anchors:
             self._bought_with(pool, payloads, copurchase_anchors, base)
-            weights[COPURCHASE_RETRIEVER] = 0.2
+            weights[COPURCHASE_RETRIEVER] = s.rec_copurchase_weight
+        personal = None
         if route is Route.HYBRID and vector is not None:
-            self._cf(pool, payloads, CF_RETRIEVER, vector, base)
+            self._cf(pool, payloads, signals, CF_RETRIEVER, vector, base)
+            personal = CF_RETRIEVER
+        elif (route is Route.CONTENT_KNN and vector is not None
+              and self._neighbours(pool, payloads, signals, vector, base)):
+            personal = KNN_RETRIEVER
+        if personal is not None:
             content_side = sum(weights.values()) or 1.0
             # α · cf + (1 − α) · content: the content-side weights share the 1 − α.
             weights = {k: (1 - alpha) * v / content_side for k, v in weights.items()}
-            weights[CF_RETRIEVER] = alpha
-        elif route is Route.CONTENT_KNN and vector is not None:
-            self._neighbours(pool, payloads, vector, base)
-            content_side = sum(weights.values()) or 1.0
-            weights = {k: (1 - alpha) * v / content_side for k, v in weights.items()}
-            weights[KNN_RETRIEVER] = alpha
+            weights[personal] = alpha
         if route is Route.POPULAR:
             category = history.context_category or self._category_of(request.product_id)
-            self._popular(pool, payloads, base, category)
+            self._popular(pool, payloads, base, category, history.device_type)
             weights[POPULAR_RETRIEVER] = 1.0
         else:
             # Popular items from every category, at a small weight: they fill a short list,
@@ -254,27 +267,38 @@ class Recommender:
             weights[POPULAR_RETRIEVER] = s.rec_popularity_weight
         return weights
 
-    def _baseline(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                  history: ShopperHistory, request: RecRequest, vector: Vector | None,
-                  base: Filter) -> tuple[Route, dict[str, float]]:
-        """One signal alone, with no fallback: what the hybrid is measured against."""
+    def _user_anchors(self, history: ShopperHistory) -> list[tuple[str, float]]:
         s = self.settings
-        if request.baseline == "popular":
+        reference = max(self.index.as_of or 0.0, history.newest or 0.0)
+        conf = item_confidences(history.events, self.weights, s.decay_per_day, reference)
+        return anchors(conf, s.rec_anchor_items)
+
+    def _baseline(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
+                  signals: _Signals, history: ShopperHistory, request: RecRequest,
+                  vector: Vector | None, base: Filter) -> tuple[Route, dict[str, float]]:
+        """One signal alone, for offline evaluation: what the hybrid is measured against.
+
+        A baseline goes through the same candidate fill and the same rules as the hybrid
+        (the popular candidates are there for every strategy, so that the category and
+        brand caps can hold), but only its own signal orders the list."""
+        baseline = request.baseline
+        if baseline not in BASELINES:
+            raise ValueError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
+        if baseline == "popular":
             self._popular(pool, payloads, base, history.context_category)
             return Route.POPULAR, {POPULAR_RETRIEVER: 1.0}
-        if request.baseline == "content":
-            reference = max(self.index.as_of or 0.0, history.newest or 0.0)
-            conf = item_confidences(history.events, self.weights, s.decay_per_day, reference)
-            user_anchors = anchors(conf, s.rec_anchor_items)
+        # Without its signal a baseline has nothing to say, and says nothing.
+        if baseline == "content":
+            user_anchors = self._user_anchors(history)
             if user_anchors:
-                self._similar_to(pool, payloads, CONTENT_RETRIEVER, user_anchors, base)
+                self._similar_to(pool, payloads, signals, CONTENT_RETRIEVER, user_anchors,
+                                 base)
+                self._popular(pool, payloads, base, history.context_category)
             return Route.CONTENT, {CONTENT_RETRIEVER: 1.0}
-        if request.baseline == "cf":
-            if vector is not None:
-                self._cf(pool, payloads, CF_RETRIEVER, vector, base)
-            return Route.HYBRID, {CF_RETRIEVER: 1.0}
-        raise ValueError(f"unknown baseline {request.baseline!r}; expected one of {BASELINES}")
-
+        if vector is not None:
+            self._cf(pool, payloads, signals, CF_RETRIEVER, vector, base)
+            self._popular(pool, payloads, base, history.context_category)
+        return Route.HYBRID, {CF_RETRIEVER: 1.0}
     # --- retrievers -------------------------------------------------------------------
 
     def _add_hits(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
@@ -288,21 +312,25 @@ class Recommender:
             why = reason or Reason(ReasonKind.PICKED_FOR_YOU)
             pool.add(retriever, payload_candidate(hit.payload), hit.score * scale, why)
 
-    def _vectors_of(self, product_ids: Sequence[str], name: str) -> dict[str, Vector]:
-        records = self.store.retrieve(self.index.items, [point_id(p) for p in product_ids],
-                                      vectors=[name], with_payload=True)
-        return {str(r.payload["product_id"]): r.vectors[name] for r in records
-                if r.payload is not None and name in r.vectors}
+    def _texts_of(self, product_ids: Sequence[str]) -> dict[str, Vector]:
+        found = self.vectors.get(self.store, self.index.items, product_ids)
+        return {p: found.texts[i] for i, p in enumerate(product_ids) if found.found[i]}
 
     def _similar_to(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                    retriever: str, anchor_list: Sequence[tuple[str, float]],
-                    base: Filter) -> None:
+                    signals: _Signals, retriever: str,
+                    anchor_list: Sequence[tuple[str, float]], base: Filter) -> None:
         """Text neighbours of each anchor, scaled by how much the anchor matters."""
-        vectors = self._vectors_of([p for p, _ in anchor_list], TEXT)
+        vectors = self._texts_of([p for p, _ in anchor_list])
         top = max((w for _, w in anchor_list), default=1.0) or 1.0
         present = [(p, w) for p, w in anchor_list if p in vectors]
+        if not present:
+            return
+        signals.anchors[retriever] = (
+            np.stack([vectors[p] for p, _ in present]).astype(np.float32),
+            np.asarray([w for _, w in present], dtype=np.float32))
         queries = [Query(vectors[p], TEXT, self.settings.rec_candidates, base, with_payload=True,
-                         hnsw_ef=self.settings.hnsw_ef) for p, _ in present]
+                         payload_fields=RANKING_FIELDS, hnsw_ef=self.settings.hnsw_ef)
+                   for p, _ in present]
         for (anchor, weight), hits in zip(present, self.store.query_batch(self.index.items,
                                                                           queries), strict=True):
             self._add_hits(pool, payloads, retriever, hits, (weight / top) ** 0.5,
@@ -327,7 +355,8 @@ class Recommender:
             return
         flt = Filter(equals=base.equals, any_of={**base.any_of, "product_id": sorted(scores)},
                      ranges=base.ranges, exclude_ids=base.exclude_ids)
-        for hit in self.store.top_by(self.index.items, "popularity", len(scores), flt):
+        for hit in self.store.top_by(self.index.items, "popularity", len(scores), flt,
+                                     payload_fields=RANKING_FIELDS):
             if hit.payload is None:
                 continue
             pid = str(hit.payload["product_id"])
@@ -337,31 +366,37 @@ class Recommender:
                      Reason(ReasonKind.BOUGHT_TOGETHER, product_id=anchor))
 
     def _cf(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-            retriever: str, vector: Vector, base: Filter) -> None:
+            signals: _Signals, retriever: str, vector: Vector, base: Filter) -> None:
+        signals.vectors[retriever] = vector
         hits = self.store.query(self.index.items, Query(
             vector, CF_RAW, self.settings.rec_candidates, base, with_payload=True,
-            hnsw_ef=self.settings.hnsw_ef))
+            payload_fields=RANKING_FIELDS, hnsw_ef=self.settings.hnsw_ef))
         self._add_hits(pool, payloads, retriever, hits, 1.0,
                        Reason(ReasonKind.SIMILAR_SHOPPERS))
 
     def _neighbours(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                    vector: Vector, base: Filter) -> None:
+                    signals: _Signals, vector: Vector, base: Filter) -> bool:
         """Items that the shopper's nearest shoppers (by CF vector) would get: the mean
-        of the neighbours' vectors queries the items' raw factors."""
+        of the neighbours' vectors queries the items' raw factors. False when the shopper
+        has no neighbours to ask."""
         neighbours = self.store.query(self.index.users, Query(
             vector, CF, self.settings.rec_neighbours, None, with_payload=False))
         ids = [h.id for h in neighbours]
         if not ids:
-            return
+            return False
         records = self.store.retrieve(self.index.users, ids, vectors=[CF], with_payload=False)
         stacked = [r.vectors[CF] for r in records if CF in r.vectors]
         if not stacked:
-            return
+            return False
         mean = np.mean(np.stack(stacked), axis=0).astype(np.float32)
-        self._cf(pool, payloads, KNN_RETRIEVER, mean, base)
+        self._cf(pool, payloads, signals, KNN_RETRIEVER, mean, base)
+        return True
 
     def _popular(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                 base: Filter, category: str | None) -> None:
+                 base: Filter, category: str | None, device: str | None = None) -> None:
+        """Popular products, in `category` when given (topped up from every category when
+        it has too few); with a `device`, ranked by popularity on that device among the
+        products popular overall."""
         flt = base
         reason = Reason(ReasonKind.TRENDING)
         if category and "category" not in base.equals:
@@ -369,13 +404,20 @@ class Recommender:
                          ranges=base.ranges, exclude_ids=base.exclude_ids)
         if category:
             reason = Reason(ReasonKind.POPULAR_IN_CATEGORY, category=category)
-        hits = self.store.top_by(self.index.items, "popularity", self.settings.rec_candidates,
-                                 flt)
+        wanted = self.settings.rec_candidates
+        if device:
+            hits = self.store.top_by(self.index.items, "popularity",
+                                     wanted * self.settings.rec_device_pool_factor, flt,
+                                     payload_fields=(*RANKING_FIELDS, "device_popularity"))
+            hits = _by_device_popularity(hits, device)[:wanted]
+        else:
+            hits = self.store.top_by(self.index.items, "popularity", wanted, flt,
+                                     payload_fields=RANKING_FIELDS)
         # Popularity is heavy-tailed: rank on its logarithm.
         scaled = [Hit(h.id, float(np.log1p(max(h.score, 0.0))), h.payload) for h in hits]
         self._add_hits(pool, payloads, POPULAR_RETRIEVER, scaled, 1.0, reason)
-        if category and len(hits) < self.settings.rec_candidates:
-            self._popular(pool, payloads, base, None)
+        if category and len(hits) < wanted:
+            self._popular(pool, payloads, base, None, device)
 
     def _category_of(self, product_id: str | None) -> str | None:
         if not product_id:
@@ -388,56 +430,78 @@ class Recommender:
     # --- ranking ----------------------------------------------------------------------
 
     def _rank(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-              weights: Mapping[str, float], rules: RuleSet, limit: int) -> list[RankedItem]:
+              signals: _Signals, weights: Mapping[str, float], rules: RuleSet,
+              limit: int) -> list[RankedItem]:
         s = self.settings
-        used = [r for r in RETRIEVERS if weights.get(r, 0.0) > 0]
-        matrix = pool.matrix(used)
-        # A retriever that ran but did not return a candidate scores it at the bottom of
-        # its scale rather than dropping out: α·cf + (1−α)·content with a zero term.
-        available = np.ones_like(matrix, dtype=bool)
-        scores = blend(matrix, [weights[r] for r in used], available=available)
-        if POPULAR_RETRIEVER not in used:
-            popularity = np.array([c.popularity for c in pool.candidates()], dtype=np.float32)
-            scores = scores + s.rec_popularity_weight * np.nan_to_num(
-                normalise(np.log1p(np.maximum(popularity, 0))), nan=0.0)
-        candidates = pool.candidates()
-        keep_ids = {c.product_id for c in filter_candidates(candidates, rules)}
-        keep = [i for i, c in enumerate(candidates) if c.product_id in keep_ids]
-        if not keep:
+        kept = filter_candidates(pool.candidates(), rules)
+        if not kept:
             return []
-        kept = [candidates[i] for i in keep]
-        boosted = boost(kept, scores[keep].astype(np.float32), rules)
+        used = [r for r in RETRIEVERS if weights.get(r, 0.0) > 0]
+        found = self.vectors.get(self.store, self.index.items, [c.product_id for c in kept])
+        texts = found.texts
+        matrix = self._signal_matrix(pool, kept, signals, used, texts, found.factors,
+                                     found.has_factors)
+        # A signal a product lacks (no CF factors yet) drops out of its weighted mean; every
+        # other signal has a score for every candidate.
+        scores = blend(matrix, [weights[r] for r in used], available=~np.isnan(matrix))
+        boosted = boost(kept, scores, rules)
         order = sorted(range(len(kept)), key=lambda i: (-float(boosted[i]), kept[i].product_id))
         shortlist = order[: max(limit * s.rec_mmr_pool_factor, limit)]
-        text = self._vectors_of([kept[i].product_id for i in shortlist], TEXT)
-        dim = next(iter(text.values())).shape[0] if text else 1
-        vectors = np.stack([text.get(kept[i].product_id, np.zeros(dim, np.float32))
-                            for i in shortlist])
-        picked = mmr(boosted[shortlist], vectors, len(shortlist), s.rec_mmr_lambda)
+        picked = mmr(boosted[shortlist], texts[shortlist], len(shortlist), s.rec_mmr_lambda)
         diversified = [kept[shortlist[j]] for j in picked]
         # The caps may reach past the shortlist: when every personal candidate sits in one
         # category, the popular ones further down are what keeps the list varied.
         rest = [kept[i] for i in order[len(shortlist):]]
         final = apply_caps(diversified + rest, rules, limit)[:limit]
-        score_of = {kept[i].product_id: float(boosted[i]) for i in range(len(kept))}
-        row_of = {pid: i for i, pid in enumerate(pool.products)}
+        row_of = {c.product_id: i for i, c in enumerate(kept)}
+        contribution = self._contributions(matrix, [weights[r] for r in used])
         return [
-            RankedItem(c.product_id, score_of[c.product_id],
-                       self._reason(pool, c, matrix[row_of[c.product_id]], weights, used,
-                                    rules), payloads[c.product_id])
+            RankedItem(c.product_id, float(boosted[row_of[c.product_id]]),
+                       self._reason(pool, c, contribution[row_of[c.product_id]], used, rules),
+                       payloads[c.product_id])
             for c in final
         ]
 
-    def _reason(self, pool: CandidatePool, candidate: Candidate, row: Vector,
-                weights: Mapping[str, float], used: Sequence[str], rules: RuleSet) -> Reason:
-        """The retriever with the largest weight among those that found the item explains
-        it (popularity counts half: a personal reason is the better explanation); a new
-        product found only by popularity is introduced as a new arrival."""
+    def _signal_matrix(self, pool: CandidatePool, kept: Sequence[Candidate], signals: _Signals,
+                       used: Sequence[str], texts: Vector, factors: Vector,
+                       has_factors: Any) -> Vector:
+        """(n_candidates, len(used)) scores, NaN only where a product lacks the signal."""
+        found = pool.matrix(used)
+        row_of = {pid: i for i, pid in enumerate(pool.products)}
+        rows = [row_of[c.product_id] for c in kept]
+        out = np.zeros((len(kept), len(used)), dtype=np.float32)
+        for j, retriever in enumerate(used):
+            if retriever in signals.vectors:
+                out[:, j] = factor_scores(factors, has_factors, signals.vectors[retriever])
+            elif retriever in signals.anchors:
+                out[:, j] = anchor_similarity(texts, *signals.anchors[retriever])
+            elif retriever == POPULAR_RETRIEVER:
+                # Popularity is heavy-tailed: rank on its logarithm.
+                out[:, j] = np.log1p(np.maximum([c.popularity for c in kept], 0.0))
+            else:
+                # Co-purchase has no vector to score others with: a product not bought with
+                # the shopper's items scores 0 on it.
+                out[:, j] = np.nan_to_num(found[rows, j], nan=0.0)
+        return out
+
+    @staticmethod
+    def _contributions(matrix: Vector, weights: Sequence[float]) -> Vector:
+        """Each signal's share of each candidate's blended score: weight × normalised score."""
+        out = np.zeros_like(matrix)
+        for j, weight in enumerate(weights):
+            out[:, j] = weight * np.nan_to_num(normalise(matrix[:, j]), nan=0.0)
+        return out
+
+    def _reason(self, pool: CandidatePool, candidate: Candidate, contribution: Vector,
+                used: Sequence[str], rules: RuleSet) -> Reason:
+        """Among the retrievers that found the item, the one whose signal lifted it most
+        explains it (popularity counts half: a personal reason is the better explanation);
+        a new product found only by popularity is introduced as a new arrival."""
         reasons = pool.reasons(candidate.product_id)
         best, best_value = None, -1.0
         for j, retriever in enumerate(used):
-            if retriever in reasons and not np.isnan(row[j]):
-                value = weights[retriever] * (1.0 if retriever != POPULAR_RETRIEVER else 0.5)
+            if retriever in reasons:
+                value = float(contribution[j]) * (1.0 if retriever != POPULAR_RETRIEVER else 0.5)
                 if value > best_value:
                     best, best_value = retriever, value
         if best is None:
@@ -445,3 +509,15 @@ class Recommender:
         if best == POPULAR_RETRIEVER and exploration_bonus(candidate.created_at, rules) > 0:
             return Reason(ReasonKind.NEW_ARRIVAL)
         return reasons[best]
+
+
+def _by_device_popularity(hits: Sequence[Hit], device: str) -> list[Hit]:
+    """Hits re-scored by their popularity on `device`, best first; products never used on
+    it follow, in their overall order, with a score of 0."""
+    used: list[Hit] = []
+    unused: list[Hit] = []
+    for hit in hits:
+        by_device = (hit.payload or {}).get("device_popularity") or {}
+        on_device = float(by_device.get(device, 0.0))
+        (used if on_device > 0 else unused).append(Hit(hit.id, on_device, hit.payload))
+    return sorted(used, key=lambda h: -h.score) + unused

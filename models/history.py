@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -11,7 +12,7 @@ from ranking.history import Interaction, ShopperHistory
 
 _USER_EVENTS = text(
     """
-    SELECT product_id, event_type, occurred_at FROM events
+    SELECT product_id, event_type, occurred_at, device_type FROM events
     WHERE user_id = :user_id AND (CAST(:since AS timestamptz) IS NULL
                                   OR occurred_at > CAST(:since AS timestamptz))
     ORDER BY occurred_at DESC LIMIT :limit
@@ -19,7 +20,7 @@ _USER_EVENTS = text(
 )
 _SESSION_EVENTS = text(
     """
-    SELECT product_id, event_type, occurred_at FROM events
+    SELECT product_id, event_type, occurred_at, device_type FROM events
     WHERE session_id = :session_id ORDER BY occurred_at DESC LIMIT :limit
     """
 )
@@ -32,19 +33,28 @@ def load_history(
     since: datetime | None,
     limit: int,
     context_category: str | None = None,
+    device_type: str | None = None,
 ) -> ShopperHistory:
     """The shopper's newest `limit` events after `since` (the start of the event window),
-    and their session's events: two index scans (per user, per session)."""
+    and their session's events: two index scans (per user, per session). The device is
+    `device_type` when given, else that of the newest event that names one, the session's
+    first."""
     with database.engine.connect() as conn:
-        events = []
+        user_rows: list[Any] = []
         if user_id is not None:
-            rows = conn.execute(_USER_EVENTS, {
+            user_rows = list(conn.execute(_USER_EVENTS, {
                 "user_id": user_id, "since": since.isoformat() if since else None,
-                "limit": limit})
-            events = [Interaction(str(p), str(k), t.timestamp()) for p, k, t in rows]
-        session = []
+                "limit": limit}))
+        session_rows: list[Any] = []
         if session_id is not None:
-            rows = conn.execute(_SESSION_EVENTS, {"session_id": session_id, "limit": limit})
-            session = [Interaction(str(p), str(k), t.timestamp()) for p, k, t in rows]
-    return ShopperHistory(user_id=user_id, events=events, session_events=session,
-                          context_category=context_category)
+            session_rows = list(conn.execute(_SESSION_EVENTS,
+                                             {"session_id": session_id, "limit": limit}))
+    if device_type is None:
+        # Rows come newest first.
+        device_type = next((str(r[3]) for r in (*session_rows, *user_rows) if r[3]), None)
+    return ShopperHistory(
+        user_id=user_id,
+        events=[Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in user_rows],
+        session_events=[Interaction(str(p), str(k), t.timestamp())
+                        for p, k, t, _ in session_rows],
+        context_category=context_category, device_type=device_type)

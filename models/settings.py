@@ -103,7 +103,25 @@ class Settings:
         20.0, "Interactions over which alpha grows from its minimum towards its maximum."
     )
     rec_popularity_weight: float = _setting(0.05, "Popularity weight beta in the hybrid score.")
+    rec_content_weight: float = _setting(
+        0.6, "Content side: weight of similarity to the shopper's history."
+    )
+    rec_session_weight: float = _setting(
+        0.3, "Content side: weight of similarity to the live session (and product on the page)."
+    )
+    rec_session_weight_alone: float = _setting(
+        0.8, "Weight of the live session for a shopper with no history, against popularity 1."
+    )
+    rec_copurchase_weight: float = _setting(
+        0.2, "Content side: weight of products bought with the shopper's recent items."
+    )
+    rec_device_pool_factor: int = _setting(
+        4, "A device's popular list re-ranks this many times rec_candidates overall favourites."
+    )
     rec_neighbours: int = _setting(30, "Similar shoppers consulted for 3-5-interaction users.")
+    rec_vector_cache_items: int = _setting(
+        100_000, "Products whose vectors each API process keeps in memory (~1.8 KB each); 0: none."
+    )
     rec_mmr_lambda: float = _setting(0.7, "MMR trade-off: 1 is pure relevance, 0 pure diversity.")
     rec_mmr_pool_factor: int = _setting(4, "MMR re-ranks the best limit x this many candidates.")
     rec_max_per_category: int = _setting(3, "At most this many per category in the top 10.")

@@ -12,12 +12,18 @@ from api import schemas
 from api.controllers.products import Limit, Price, Text, check_limit, request_id
 from api.errors import BadParameter
 from api.resources import Resources
+from api.schemas_events import MAX_DEVICE_TYPE_LENGTH
 from api.services.home import home_rows
 from api.services.recommend import recommend, to_response
 from api.services.similar import ItemFilters
 
 Res = NamedDependency[Resources]
 MAX_EXCLUDE = 200
+Device = Annotated[str | None, QueryParameter(
+    min_length=1, max_length=MAX_DEVICE_TYPE_LENGTH,
+    description="The shopper's device type (as events name it, e.g. mobile). A shopper with "
+                "no history gets what is popular on it. Default: the device of their newest "
+                "event.")]
 
 
 class UserController(Controller):
@@ -41,6 +47,7 @@ class UserController(Controller):
         max_price: Price = None,
         exclude: Annotated[str | None, QueryParameter(
             description="Comma-separated product ids never to show.")] = None,
+        device: Device = None,
     ) -> schemas.RecommendationResponse:
         """Recommendations for the shopper, each with the reason it is there and the
         strategy (cold-start route) used. Events posted a moment ago count already."""
@@ -55,7 +62,7 @@ class UserController(Controller):
         filters = ItemFilters(category=category, brand=brand, min_price=min_price,
                               max_price=max_price)
         rec, version = recommend(resources, user_id, limit, filters, session_id=session_id,
-                                 product_id=product_id, exclude=excluded)
+                                 product_id=product_id, exclude=excluded, device_type=device)
         return to_response(user_id, rec, version, request_id())
 
     @get("/{user_id:str}/home", sync_to_thread=True)
@@ -65,7 +72,8 @@ class UserController(Controller):
         user_id: FromPath[str],
         session_id: Text = None,
         per_row: Annotated[int, QueryParameter(ge=1, le=24, description="Items per row.")] = 8,
+        device: Device = None,
     ) -> schemas.HomeResponse:
         """The shopper's home page: "Picked for you", "Because you viewed X" and
         "Trending in Y" rows, no product twice."""
-        return home_rows(resources, user_id, session_id, per_row, request_id())
+        return home_rows(resources, user_id, session_id, per_row, request_id(), device)

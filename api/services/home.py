@@ -15,13 +15,15 @@ from ranking.history import anchors, item_confidences, session_anchors
 
 
 def home_rows(
-    resources: Resources, user_id: str, session_id: str | None, per_row: int, request_id: str
+    resources: Resources, user_id: str, session_id: str | None, per_row: int, request_id: str,
+    device_type: str | None = None,
 ) -> schemas.HomeResponse:
     """"Picked for you", then "Because you viewed X" for the product the shopper cares
     most about right now (the session's latest, else their strongest), then "Trending in
     Y" for that product's category (or trending overall). Each row asks for enough extra
     items to stay full after what earlier rows showed is dropped."""
-    rec, version = recommend(resources, user_id, per_row, ItemFilters(), session_id=session_id)
+    rec, version = recommend(resources, user_id, per_row, ItemFilters(), session_id=session_id,
+                             device_type=device_type)
     picked = to_response(user_id, rec, version, request_id)
     shown = {item.product_id for item in picked.items}
     rows = [schemas.HomeRow("Picked for you", "picked_for_you", picked.items)]

@@ -22,6 +22,7 @@ def recommend(
     product_id: str | None = None,
     context_category: str | None = None,
     exclude: frozenset[str] = frozenset(),
+    device_type: str | None = None,
 ) -> tuple[Recommendation, int]:
     """Rank for the shopper; returns the recommendation and the index version used."""
     live, view = resources.index.live, resources.index.view
@@ -32,7 +33,7 @@ def recommend(
     if live.as_of is not None and settings.event_window_days > 0:
         since = live.as_of - timedelta(days=settings.event_window_days)
     history = load_history(resources.database, user_id, session_id, since,
-                           settings.rec_history_events, context_category)
+                           settings.rec_history_events, context_category, device_type)
     request = RecRequest(limit=limit, filter=filters.to_filter(), exclude=exclude,
                          product_id=product_id)
     return Recommender(resources.store, settings, view).recommend(history, request), view.version

@@ -37,6 +37,7 @@ from indexing.vectorstore.port import (
     Query,
     Record,
     VectorStoreError,
+    payload_selector,
 )
 
 _DISTANCE = {Distance.COSINE: qm.Distance.COSINE, Distance.DOT: qm.Distance.DOT}
@@ -229,7 +230,7 @@ class ClientVectorStore:
                 query_filter=None if flt is None or flt.is_empty() else _filter(flt),
                 search_params=self._search_params(query),
                 limit=query.limit,
-                with_payload=query.with_payload,
+                with_payload=payload_selector(query.with_payload, query.payload_fields),
                 with_vectors=False,
             )
         return _hits(response.points, query.with_payload)
@@ -245,7 +246,7 @@ class ClientVectorStore:
                 filter=None if q.filter is None or q.filter.is_empty() else _filter(q.filter),
                 params=self._search_params(q),
                 limit=q.limit,
-                with_payload=q.with_payload,
+                with_payload=payload_selector(q.with_payload, q.payload_fields),
                 with_vector=False,
             )
             for q in queries
@@ -257,7 +258,8 @@ class ClientVectorStore:
         ]
 
     def top_by(
-        self, collection: str, field: str, limit: int, filter: Filter | None = None
+        self, collection: str, field: str, limit: int, filter: Filter | None = None,
+        payload_fields: tuple[str, ...] | None = None,
     ) -> list[Hit]:
         """Largest values of a payload field first, through an order-by query."""
         query = qm.OrderByQuery(order_by=qm.OrderBy(key=field, direction=qm.Direction.DESC))
@@ -267,7 +269,7 @@ class ClientVectorStore:
                 query=query,
                 query_filter=None if filter is None or filter.is_empty() else _filter(filter),
                 limit=limit,
-                with_payload=True,
+                with_payload=payload_selector(True, payload_fields),
             )
         return [
             Hit(int(p.id), float(p.order_value if p.order_value is not None else p.score),

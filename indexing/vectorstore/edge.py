@@ -44,6 +44,7 @@ from indexing.vectorstore.port import (
     Query,
     Record,
     VectorStoreError,
+    payload_selector,
 )
 from indexing.vectorstore.port import (
     Point as StorePoint,
@@ -279,7 +280,8 @@ class EdgeVectorStore:
         ]
 
     def top_by(
-        self, collection: str, field: str, limit: int, filter: Filter | None = None
+        self, collection: str, field: str, limit: int, filter: Filter | None = None,
+        payload_fields: tuple[str, ...] | None = None,
     ) -> list[Hit]:
         """Largest values of a payload field first, through the engine's order-by query."""
         shard = self._shard(collection)
@@ -287,7 +289,7 @@ class EdgeVectorStore:
             limit=limit,
             query=qe.OrderBy(field, direction=qe.Direction.Desc),
             filter=None if filter is None or filter.is_empty() else _filter(filter),
-            with_payload=True,
+            with_payload=payload_selector(True, payload_fields),
         )
         try:
             scored: list[Any] = shard.query(request)
@@ -411,7 +413,7 @@ class EdgeVectorStore:
             limit=query.limit,
             query=qe.Query.Nearest(query.vector.tolist(), using=query.using),
             filter=None if flt is None or flt.is_empty() else _filter(flt),
-            with_payload=query.with_payload,
+            with_payload=payload_selector(query.with_payload, query.payload_fields),
             params=params,
         )
 

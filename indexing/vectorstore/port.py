@@ -107,6 +107,9 @@ class Query:
     limit: int
     filter: Filter | None = None
     with_payload: bool = False
+    # With `with_payload`: only these payload keys (None: all). Hits of a ranking query
+    # need a few fields, and every key read costs a conversion per hit.
+    payload_fields: tuple[str, ...] | None = None
     exact: bool = False  # brute force: the ground truth that benchmarks measure recall against
     hnsw_ef: int | None = None  # search breadth of the HNSW graph; None: the store's default
 
@@ -160,11 +163,13 @@ class VectorStore(Protocol):
         """How many points pass the filter."""
 
     def top_by(
-        self, collection: str, field: str, limit: int, filter: Filter | None = None
+        self, collection: str, field: str, limit: int, filter: Filter | None = None,
+        payload_fields: tuple[str, ...] | None = None,
     ) -> list[Hit]:
         """Points that pass the filter with the largest values of a numeric payload field
         (which needs a FLOAT or INTEGER index), largest first; `score` is that value and the
-        payload is returned. Popular and trending lists are this query."""
+        payload (only `payload_fields` when given) is returned. Popular and trending lists
+        are this query."""
 
     def finish_bulk_load(self, collection: str) -> None:
         """Build indexes after a bulk load, blocking until queries are fast."""
@@ -177,6 +182,11 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release files, handles and connections."""
+
+
+def payload_selector(with_payload: bool, fields: tuple[str, ...] | None) -> bool | list[str]:
+    """What both engines take as `with_payload`: False, True (every key) or the keys."""
+    return list(fields) if with_payload and fields is not None else with_payload
 
 
 def point_id(product_or_user_id: str) -> int:

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from api.resources import Resources
+from indexing.popularity import popularity_by_device
 from indexing.vectorstore.port import point_id
 from ranking.candidates import REASON_KINDS
 
@@ -202,3 +203,31 @@ def test_home_page_of_a_new_shopper_still_has_rows(client: Client) -> None:
     rows = client.get("/v1/users/BRAND-NEW/home").json()["rows"]
     assert [r["kind"] for r in rows] == ["picked_for_you", "trending"]
     assert rows[1]["title"] == "Trending now"
+
+
+def test_a_new_shopper_gets_what_is_popular_on_their_device(
+    client: Client, resources: Resources
+) -> None:
+    live = resources.index.live
+    assert live is not None
+    by_device = popularity_by_device(resources.database, resources.settings, live.as_of).by_device
+    devices = ["mobile", "desktop", "tablet"]
+
+    def on(device: str, ids: list[str]) -> float:
+        return sum(by_device.get(p, {}).get(device, 0.0) for p in ids)
+
+    lists = {}
+    for device in devices:
+        body = recs(client, "NEVER-SEEN-3", device=device, limit=10)
+        assert body["strategy"] == "popular"
+        lists[device] = [i["product_id"] for i in body["items"]]
+    # Each device's list is the most popular one on that device.
+    for device in devices:
+        assert on(device, lists[device]) == max(on(device, ids) for ids in lists.values())
+    assert len({tuple(ids) for ids in lists.values()}) > 1
+
+
+@pytest.mark.parametrize("device", ["", "x" * 33])
+def test_a_bad_device_is_refused(client: Client, device: str) -> None:
+    response = client.get("/v1/users/U1/recommendations", params={"device": device})
+    assert response.status_code == 400

@@ -303,6 +303,14 @@ def test_payload_is_returned_only_when_asked(store: VectorStore, items: str) -> 
     assert [h.payload["category"] for h in full if h.payload] == ["shoes", "shoes"]
 
 
+def test_payload_fields_pick_the_keys_returned(store: VectorStore, items: str) -> None:
+    query = Query(vec(1, 0, 0, 0), "text", 2, with_payload=True, payload_fields=("category",))
+    for batch in (store.query(items, query), store.query_batch(items, [query])[0]):
+        assert [h.payload for h in batch] == [{"category": "shoes"}, {"category": "shoes"}]
+    top = store.top_by(items, "price", 1, payload_fields=("price", "category"))
+    assert top[0].payload == {"price": 60.0, "category": "bags"}
+
+
 # --- filters -----------------------------------------------------------------------------
 
 
