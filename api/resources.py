@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from indexing.encoder import Encoder, load_encoder
-from indexing.item_vectors import ItemVectors
+from indexing.item_cache import ItemCache
 from indexing.recommender import IndexView
 from indexing.vectorstore import VectorStore, open_vector_store
 from models import index_versions
@@ -30,9 +30,9 @@ class LiveIndex:
     up, so a running server moves to it without restarting.
     """
 
-    def __init__(self, database: Database, vector_cache_items: int = 0) -> None:
+    def __init__(self, database: Database, cache_items: int = 0) -> None:
         self._database = database
-        self._vector_cache_items = vector_cache_items
+        self._cache_items = cache_items
         self._live: VersionInfo | None = None
         self._view: IndexView | None = None
         self._lock = threading.Lock()
@@ -54,7 +54,7 @@ class LiveIndex:
         )
         view = self._view
         if changed or (latest is not None and view is None):
-            view = _view_of(self._database, latest, self._vector_cache_items) if latest else None
+            view = _view_of(self._database, latest, self._cache_items) if latest else None
         with self._lock:
             self._live, self._view = latest, view
         if changed:
@@ -62,7 +62,7 @@ class LiveIndex:
         return changed
 
 
-def _view_of(database: Database, info: VersionInfo, vector_cache_items: int) -> IndexView:
+def _view_of(database: Database, info: VersionInfo, cache_items: int) -> IndexView:
     raw = index_versions.load_gram(database, info.version)
     gram = None
     if raw:
@@ -75,7 +75,7 @@ def _view_of(database: Database, info: VersionInfo, vector_cache_items: int) -> 
         gram=gram,
         as_of=info.as_of.timestamp() if info.as_of else None,
         # A new version starts with an empty cache: its factors are not the old ones.
-        vectors=ItemVectors(vector_cache_items),
+        items_cache=ItemCache(cache_items),
     )
 
 
@@ -105,7 +105,7 @@ class Resources:
         database = open_database(settings)
         migrate(database)
         store = open_vector_store(settings)
-        index = LiveIndex(database, settings.rec_vector_cache_items)
+        index = LiveIndex(database, settings.rec_item_cache_items)
         index.refresh()
         return cls(settings=settings, database=database, store=store, index=index)
 

@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=300, help="per shopper group")
+    parser.add_argument("--warm-up", type=int, default=2000,
+                        help="requests of other shoppers that fill the server's item cache")
     parser.add_argument("--single-events", type=int, default=300)
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=500)
@@ -115,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An index from before raw factors and the Gram matrix were stored cannot fold in.
         args.reindex = live is None or index_versions.load_gram(database, live.version) is None
         timings = prepare(args, settings, database)
-        warm = pick_users(database, 20, 10_000, args.requests, seed=1)
+        heavy = pick_users(database, 20, 10_000, 2 * args.requests + args.warm_up, seed=1)
+        first, warm, warm_up = (heavy[:args.requests], heavy[args.requests:2 * args.requests],
+                                heavy[2 * args.requests:])
         cold = pick_users(database, 1, 2, args.requests, seed=2)
         products = popular_products(database, 2000)
     finally:
@@ -126,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
             print("recommendations ...", flush=True)
+            results["warm shoppers (20+ events), first requests after start"] = time_gets(
+                http, [f"/v1/users/{u}/recommendations?limit=10" for u in first])
+            print(f"warming the item cache with {len(warm_up)} other shoppers ...", flush=True)
+            for u in warm_up:
+                http.get(f"/v1/users/{u}/recommendations?limit=10")
             results["warm shoppers (20+ events)"] = time_gets(
                 http, [f"/v1/users/{u}/recommendations?limit=10" for u in warm])
             results["cold shoppers (1-2 events)"] = time_gets(
@@ -179,7 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"Shop: {args.products:,} products, {args.users:,} users, {args.events:,} events "
         "(synthetic, seed 1). `lodestar serve` (uvicorn, one worker) on loopback, one client, "
-        "sequential requests after a warm-up; `limit=10`.",
+        "sequential requests; `limit=10`. The first group runs right after the server "
+        "starts, with its item cache empty; the others after "
+        f"{args.warm_up:,} requests of other shoppers, as on a server that has been up a "
+        "while. No shopper is asked twice.",
         "",
         "## `GET /v1/users/{id}/recommendations`",
         "",

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from indexing.collections import TEXT
 from indexing.encoder import Encoder
-from indexing.item_vectors import ItemVectors
+from indexing.item_cache import ItemCache
 from indexing.pipeline import build_index
 from indexing.recommender import IndexView, RankedItem, Recommender, RecRequest
 from indexing.vectorstore.port import Filter, Range, VectorStore, point_id
@@ -380,7 +380,7 @@ def evaluate(
         timings["train"] = round(time.perf_counter() - stage, 3)
         view = IndexView(version=0, items=items_name, users=users_name, gram=built.gram,
                          as_of=built.as_of.timestamp() if built.as_of else _epoch(as_of),
-                         vectors=ItemVectors(train_settings.rec_vector_cache_items))
+                         items_cache=ItemCache(train_settings.rec_item_cache_items))
         recommender = Recommender(store, train_settings, view)
 
         stage = time.perf_counter()
@@ -440,9 +440,8 @@ class _Lists:
 
 def _within_caps(items: Sequence[RankedItem], settings: Settings) -> bool:
     """Whether a list keeps the per-category and per-brand caps. The caps give way when a
-    strategy's candidates cannot fill the list otherwise, so a strategy with a narrow
-    candidate list is held to them less strictly than one with a broad list; the report
-    says how often each strategy kept them, so that its accuracy can be read with that."""
+    strategy's candidates cannot fill the list otherwise; the report says how often each
+    strategy kept them, so that its accuracy is read as measured under the same rules."""
     categories = Counter(str(item.payload.get("category", "")) for item in items)
     brands = Counter(str(item.payload.get("brand", "")) for item in items)
     brands.pop("", None)

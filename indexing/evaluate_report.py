@@ -108,10 +108,11 @@ def markdown(result: EvaluationResult) -> str:
         "training popularity) are over the lists shown; coverage is the share of the "
         "catalog shown to anyone.",
         "- Every strategy's list passes the same business rules (MMR, at most "
-        f"{result.max_per_category} per category and {result.max_per_brand} per brand). "
-        "The caps give way when a strategy's candidates cannot fill the list otherwise, so "
-        "a strategy with a narrow candidate list keeps them less often; `within caps` is "
-        "the share of its lists that kept them.",
+        f"{result.max_per_category} per category and {result.max_per_brand} per brand) over "
+        "its own candidates plus the same popular ones, which the caps can draw on; a "
+        "baseline orders them by its one signal. The caps give way only when the "
+        "candidates cannot fill the list otherwise; `within caps` is the share of lists "
+        "that kept them.",
         "",
         "## Overall (shoppers seen in training and scored period)",
         "",

@@ -7,6 +7,7 @@ The API and the offline evaluator both call `Recommender.recommend` with a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexing.collections import CF, CF_RAW, RANKING_FIELDS, TEXT
-from indexing.item_vectors import ItemVectors
+from indexing.item_cache import CachedItem, ItemCache
 from indexing.vectorstore.port import Filter, Hit, Point, Query, VectorStore, point_id
 from models.settings import Settings
 from ranking.candidates import Candidate, CandidatePool, Reason, ReasonKind
@@ -55,8 +56,8 @@ class IndexView:
     users: str
     gram: Vector | None
     as_of: float | None
-    # Vectors read from this version's items, kept between requests; None: none kept.
-    vectors: ItemVectors | None = field(default=None, compare=False)
+    # What ranking read of this version's items, kept between requests; None: none kept.
+    items_cache: ItemCache | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,17 +101,18 @@ class _Signals:
     # content, session: (anchor text vectors (m, d), anchor weights (m,))
 
 
-def payload_candidate(payload: Mapping[str, Any]) -> Candidate:
-    return Candidate(
-        product_id=str(payload["product_id"]),
-        category=str(payload.get("category", "")),
-        brand=str(payload.get("brand", "")),
-        price=float(payload.get("price", 0.0)),
-        in_stock=bool(payload.get("in_stock", True)),
-        promoted=bool(payload.get("promoted", False)),
-        created_at=float(payload.get("created_at", 0.0)),
-        popularity=float(payload.get("popularity", 0.0)),
-    )
+class _Found:
+    """What the retrievers of one request returned: point ids with scores and reasons,
+    resolved into candidates in one pass through the item cache."""
+
+    def __init__(self) -> None:
+        self.hits: list[tuple[str, int, float, Reason]] = []
+
+    def add(self, retriever: str, hits: Sequence[Hit], scale: float, reason: Reason) -> None:
+        self.hits.extend((retriever, h.id, h.score * scale, reason) for h in hits)
+
+    def ids(self) -> list[int]:
+        return list(dict.fromkeys(i for _, i, _, _ in self.hits))
 
 
 class Recommender:
@@ -121,7 +123,7 @@ class Recommender:
         self.settings = settings
         self.index = index
         self.weights = settings.event_weights()
-        self.vectors = index.vectors if index.vectors is not None else ItemVectors(0)
+        self.cache = index.items_cache if index.items_cache is not None else ItemCache(0)
 
     # --- the shopper's CF vector -----------------------------------------------------
 
@@ -158,11 +160,13 @@ class Recommender:
         confidences = item_confidences(history.events, self.weights,
                                        self.settings.decay_per_day, reference)
         ids = sorted(confidences)
-        found = self.vectors.get(self.store, self.index.items, ids)
-        if not found.has_factors.any() or self.index.gram is None:
+        items = self.cache.get_products(self.store, self.index.items, ids)
+        rated = [(it.factors, confidences[p]) for p, it in zip(ids, items, strict=True)
+                 if it is not None and it.factors is not None]
+        if not rated or self.index.gram is None:
             return None
-        weights = np.asarray([confidences[p] for p in ids], dtype=np.float32)
-        return fold_in_user(found.factors[found.has_factors], weights[found.has_factors],
+        return fold_in_user(np.stack([f for f, _ in rated]),
+                            np.asarray([w for _, w in rated], dtype=np.float32),
                             self.index.gram, self.settings.als_regularization,
                             self.settings.als_alpha)
 
@@ -204,21 +208,35 @@ class Recommender:
             ranges=request.filter.ranges,
             exclude_ids=request.filter.exclude_ids | frozenset(never),
         )
-        pool = CandidatePool()
-        payloads: dict[str, Mapping[str, Any]] = {}
+        found = _Found()
         signals = _Signals()
         if request.baseline is not None:
-            route, weights = self._baseline(pool, payloads, signals, history, request,
-                                            vector, base)
+            route, weights = self._baseline(found, signals, history, request, vector, base)
         else:
-            weights = self._gather(pool, payloads, signals, history, request, route, vector,
-                                   base)
+            weights = self._gather(found, signals, history, request, route, vector, base)
+        pool, items = self._resolve(found)
         if len(pool) == 0:
             return Recommendation([], route, alpha, refreshed)
-        items = self._rank(pool, payloads, signals, weights, rules, request.limit)
-        return Recommendation(items, route, alpha, refreshed)
+        ranked = self._rank(pool, items, signals, weights, rules, request.limit)
+        return Recommendation(ranked, route, alpha, refreshed)
 
-    def _gather(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
+    def _resolve(self, found: _Found) -> tuple[CandidatePool, dict[str, CachedItem]]:
+        """The pool of candidates behind the retrievers' ids. Every retriever's query
+        filters on stock, so each candidate is in stock now whatever the cache recalls."""
+        ids = found.ids()
+        cached = dict(zip(ids, self.cache.get(self.store, self.index.items, ids),
+                          strict=True))
+        candidates = {i: dataclasses.replace(item.candidate, in_stock=True)
+                      for i, item in cached.items() if item is not None}
+        pool = CandidatePool()
+        for retriever, i, score, reason in found.hits:
+            if i in candidates:  # else deleted since the query: nothing to show
+                pool.add(retriever, candidates[i], score, reason)
+        items = {c.product_id: item for i, c in candidates.items()
+                 if (item := cached[i]) is not None}
+        return pool, items
+
+    def _gather(self, found: _Found,
                 signals: _Signals, history: ShopperHistory, request: RecRequest,
                 route: Route, vector: Vector | None, base: Filter) -> dict[str, float]:
         """Run the retrievers this route uses; return each signal's blend weight."""
@@ -232,23 +250,23 @@ class Recommender:
                           alpha_max=s.rec_alpha_max, saturation=s.rec_alpha_saturation)
         weights: dict[str, float] = {}
         if route in (Route.CONTENT, Route.CONTENT_KNN, Route.HYBRID) and user_anchors:
-            self._similar_to(pool, payloads, signals, CONTENT_RETRIEVER, user_anchors, base)
+            self._similar_to(found, signals, CONTENT_RETRIEVER, user_anchors, base)
             weights[CONTENT_RETRIEVER] = s.rec_content_weight
         if sess_anchors:
-            self._similar_to(pool, payloads, signals, SESSION_RETRIEVER, sess_anchors, base)
+            self._similar_to(found, signals, SESSION_RETRIEVER, sess_anchors, base)
             weights[SESSION_RETRIEVER] = (s.rec_session_weight_alone
                                           if route in (Route.SESSION, Route.POPULAR)
                                           else s.rec_session_weight)
         copurchase_anchors = [*sess_anchors, *user_anchors]
         if copurchase_anchors:
-            self._bought_with(pool, payloads, copurchase_anchors, base)
+            self._bought_with(found, copurchase_anchors, base)
             weights[COPURCHASE_RETRIEVER] = s.rec_copurchase_weight
         personal = None
         if route is Route.HYBRID and vector is not None:
-            self._cf(pool, payloads, signals, CF_RETRIEVER, vector, base)
+            self._cf(found, signals, CF_RETRIEVER, vector, base)
             personal = CF_RETRIEVER
         elif (route is Route.CONTENT_KNN and vector is not None
-              and self._neighbours(pool, payloads, signals, vector, base)):
+              and self._neighbours(found, signals, vector, base)):
             personal = KNN_RETRIEVER
         if personal is not None:
             content_side = sum(weights.values()) or 1.0
@@ -257,13 +275,13 @@ class Recommender:
             weights[personal] = alpha
         if route is Route.POPULAR:
             category = history.context_category or self._category_of(request.product_id)
-            self._popular(pool, payloads, base, category, history.device_type)
+            self._popular(found, base, category, history.device_type)
             weights[POPULAR_RETRIEVER] = 1.0
         else:
             # Popular items from every category, at a small weight: they fill a short list,
             # and they are what the per-category and per-brand caps can draw on when the
             # personal retrievers all point into one corner of the catalog.
-            self._popular(pool, payloads, base, history.context_category)
+            self._popular(found, base, history.context_category)
             weights[POPULAR_RETRIEVER] = s.rec_popularity_weight
         return weights
 
@@ -273,7 +291,7 @@ class Recommender:
         conf = item_confidences(history.events, self.weights, s.decay_per_day, reference)
         return anchors(conf, s.rec_anchor_items)
 
-    def _baseline(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
+    def _baseline(self, found: _Found,
                   signals: _Signals, history: ShopperHistory, request: RecRequest,
                   vector: Vector | None, base: Filter) -> tuple[Route, dict[str, float]]:
         """One signal alone, for offline evaluation: what the hybrid is measured against.
@@ -285,39 +303,33 @@ class Recommender:
         if baseline not in BASELINES:
             raise ValueError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
         if baseline == "popular":
-            self._popular(pool, payloads, base, history.context_category)
+            self._popular(found, base, history.context_category)
             return Route.POPULAR, {POPULAR_RETRIEVER: 1.0}
         # Without its signal a baseline has nothing to say, and says nothing.
         if baseline == "content":
             user_anchors = self._user_anchors(history)
             if user_anchors:
-                self._similar_to(pool, payloads, signals, CONTENT_RETRIEVER, user_anchors,
+                self._similar_to(found, signals, CONTENT_RETRIEVER, user_anchors,
                                  base)
-                self._popular(pool, payloads, base, history.context_category)
+                self._popular(found, base, history.context_category)
             return Route.CONTENT, {CONTENT_RETRIEVER: 1.0}
         if vector is not None:
-            self._cf(pool, payloads, signals, CF_RETRIEVER, vector, base)
-            self._popular(pool, payloads, base, history.context_category)
+            self._cf(found, signals, CF_RETRIEVER, vector, base)
+            self._popular(found, base, history.context_category)
         return Route.HYBRID, {CF_RETRIEVER: 1.0}
-    # --- retrievers -------------------------------------------------------------------
 
-    def _add_hits(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                  retriever: str, hits: Sequence[Hit], scale: float,
-                  reason: Reason | None) -> None:
-        for hit in hits:
-            if hit.payload is None:
-                continue
-            pid = str(hit.payload["product_id"])
-            payloads.setdefault(pid, hit.payload)
-            why = reason or Reason(ReasonKind.PICKED_FOR_YOU)
-            pool.add(retriever, payload_candidate(hit.payload), hit.score * scale, why)
+    # --- retrievers: each adds point ids and scores to `found` ----------------------
 
     def _texts_of(self, product_ids: Sequence[str]) -> dict[str, Vector]:
-        found = self.vectors.get(self.store, self.index.items, product_ids)
-        return {p: found.texts[i] for i, p in enumerate(product_ids) if found.found[i]}
+        items = self.cache.get_products(self.store, self.index.items, product_ids)
+        return {p: it.text for p, it in zip(product_ids, items, strict=True)
+                if it is not None and it.text is not None}
 
-    def _similar_to(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                    signals: _Signals, retriever: str,
+    def _query(self, vector: Vector, using: str, base: Filter) -> Query:
+        return Query(vector, using, self.settings.rec_candidates, base,
+                     hnsw_ef=self.settings.hnsw_ef)
+
+    def _similar_to(self, found: _Found, signals: _Signals, retriever: str,
                     anchor_list: Sequence[tuple[str, float]], base: Filter) -> None:
         """Text neighbours of each anchor, scaled by how much the anchor matters."""
         vectors = self._texts_of([p for p, _ in anchor_list])
@@ -328,22 +340,21 @@ class Recommender:
         signals.anchors[retriever] = (
             np.stack([vectors[p] for p, _ in present]).astype(np.float32),
             np.asarray([w for _, w in present], dtype=np.float32))
-        queries = [Query(vectors[p], TEXT, self.settings.rec_candidates, base, with_payload=True,
-                         payload_fields=RANKING_FIELDS, hnsw_ef=self.settings.hnsw_ef)
-                   for p, _ in present]
+        queries = [self._query(vectors[p], TEXT, base) for p, _ in present]
         for (anchor, weight), hits in zip(present, self.store.query_batch(self.index.items,
                                                                           queries), strict=True):
-            self._add_hits(pool, payloads, retriever, hits, (weight / top) ** 0.5,
-                           Reason(ReasonKind.BECAUSE_YOU_VIEWED, product_id=anchor))
+            found.add(retriever, hits, (weight / top) ** 0.5,
+                      Reason(ReasonKind.BECAUSE_YOU_VIEWED, product_id=anchor))
 
-    def _bought_with(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                     anchor_list: Sequence[tuple[str, float]], base: Filter) -> None:
-        records = self.store.retrieve(self.index.items, [point_id(p) for p, _ in anchor_list],
-                                      with_payload=True)
+    def _bought_with(self, found: _Found, anchor_list: Sequence[tuple[str, float]],
+                     base: Filter) -> None:
+        records = self.store.retrieve(
+            self.index.items, [point_id(p) for p, _ in anchor_list],
+            payload_fields=("product_id", "bought_with", "bought_with_scores"))
         weight_of = dict(anchor_list)
         scores: dict[str, tuple[float, str]] = {}
         for record in records:
-            if record.payload is None:
+            if not record.payload:
                 continue
             anchor = str(record.payload["product_id"])
             for other, score in zip(record.payload.get("bought_with", []),
@@ -353,29 +364,24 @@ class Recommender:
                     scores[other] = (value, anchor)
         if not scores:
             return
+        by_point = {point_id(p): v for p, v in scores.items()}
         flt = Filter(equals=base.equals, any_of={**base.any_of, "product_id": sorted(scores)},
                      ranges=base.ranges, exclude_ids=base.exclude_ids)
+        # The query keeps the companions that pass the request's filters.
         for hit in self.store.top_by(self.index.items, "popularity", len(scores), flt,
-                                     payload_fields=RANKING_FIELDS):
-            if hit.payload is None:
-                continue
-            pid = str(hit.payload["product_id"])
-            value, anchor = scores[pid]
-            payloads.setdefault(pid, hit.payload)
-            pool.add(COPURCHASE_RETRIEVER, payload_candidate(hit.payload), value,
-                     Reason(ReasonKind.BOUGHT_TOGETHER, product_id=anchor))
+                                     payload_fields=()):
+            value, anchor = by_point[hit.id]
+            found.add(COPURCHASE_RETRIEVER, [Hit(hit.id, value)], 1.0,
+                      Reason(ReasonKind.BOUGHT_TOGETHER, product_id=anchor))
 
-    def _cf(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-            signals: _Signals, retriever: str, vector: Vector, base: Filter) -> None:
+    def _cf(self, found: _Found, signals: _Signals, retriever: str, vector: Vector,
+            base: Filter) -> None:
         signals.vectors[retriever] = vector
-        hits = self.store.query(self.index.items, Query(
-            vector, CF_RAW, self.settings.rec_candidates, base, with_payload=True,
-            payload_fields=RANKING_FIELDS, hnsw_ef=self.settings.hnsw_ef))
-        self._add_hits(pool, payloads, retriever, hits, 1.0,
-                       Reason(ReasonKind.SIMILAR_SHOPPERS))
+        hits = self.store.query(self.index.items, self._query(vector, CF_RAW, base))
+        found.add(retriever, hits, 1.0, Reason(ReasonKind.SIMILAR_SHOPPERS))
 
-    def _neighbours(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                    signals: _Signals, vector: Vector, base: Filter) -> bool:
+    def _neighbours(self, found: _Found, signals: _Signals, vector: Vector,
+                    base: Filter) -> bool:
         """Items that the shopper's nearest shoppers (by CF vector) would get: the mean
         of the neighbours' vectors queries the items' raw factors. False when the shopper
         has no neighbours to ask."""
@@ -389,11 +395,11 @@ class Recommender:
         if not stacked:
             return False
         mean = np.mean(np.stack(stacked), axis=0).astype(np.float32)
-        self._cf(pool, payloads, signals, KNN_RETRIEVER, mean, base)
+        self._cf(found, signals, KNN_RETRIEVER, mean, base)
         return True
 
-    def _popular(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-                 base: Filter, category: str | None, device: str | None = None) -> None:
+    def _popular(self, found: _Found, base: Filter, category: str | None,
+                 device: str | None = None) -> None:
         """Popular products, in `category` when given (topped up from every category when
         it has too few); with a `device`, ranked by popularity on that device among the
         products popular overall."""
@@ -408,16 +414,16 @@ class Recommender:
         if device:
             hits = self.store.top_by(self.index.items, "popularity",
                                      wanted * self.settings.rec_device_pool_factor, flt,
-                                     payload_fields=(*RANKING_FIELDS, "device_popularity"))
+                                     payload_fields=("device_popularity",))
             hits = _by_device_popularity(hits, device)[:wanted]
         else:
             hits = self.store.top_by(self.index.items, "popularity", wanted, flt,
-                                     payload_fields=RANKING_FIELDS)
+                                     payload_fields=())
         # Popularity is heavy-tailed: rank on its logarithm.
-        scaled = [Hit(h.id, float(np.log1p(max(h.score, 0.0))), h.payload) for h in hits]
-        self._add_hits(pool, payloads, POPULAR_RETRIEVER, scaled, 1.0, reason)
+        found.add(POPULAR_RETRIEVER,
+                  [Hit(h.id, float(np.log1p(max(h.score, 0.0)))) for h in hits], 1.0, reason)
         if category and len(hits) < wanted:
-            self._popular(pool, payloads, base, None, device)
+            self._popular(found, base, None, device)
 
     def _category_of(self, product_id: str | None) -> str | None:
         if not product_id:
@@ -429,18 +435,17 @@ class Recommender:
 
     # --- ranking ----------------------------------------------------------------------
 
-    def _rank(self, pool: CandidatePool, payloads: dict[str, Mapping[str, Any]],
-              signals: _Signals, weights: Mapping[str, float], rules: RuleSet,
-              limit: int) -> list[RankedItem]:
+    def _rank(self, pool: CandidatePool, items: Mapping[str, CachedItem], signals: _Signals,
+              weights: Mapping[str, float], rules: RuleSet, limit: int) -> list[RankedItem]:
         s = self.settings
         kept = filter_candidates(pool.candidates(), rules)
         if not kept:
             return []
         used = [r for r in RETRIEVERS if weights.get(r, 0.0) > 0]
-        found = self.vectors.get(self.store, self.index.items, [c.product_id for c in kept])
-        texts = found.texts
-        matrix = self._signal_matrix(pool, kept, signals, used, texts, found.factors,
-                                     found.has_factors)
+        rows = ItemCache.rows([items[c.product_id] for c in kept])
+        texts = rows.texts
+        matrix = self._signal_matrix(pool, kept, signals, used, texts, rows.factors,
+                                     rows.has_factors)
         # A signal a product lacks (no CF factors yet) drops out of its weighted mean; every
         # other signal has a score for every candidate.
         scores = blend(matrix, [weights[r] for r in used], available=~np.isnan(matrix))
@@ -455,18 +460,22 @@ class Recommender:
         final = apply_caps(diversified + rest, rules, limit)[:limit]
         row_of = {c.product_id: i for i, c in enumerate(kept)}
         contribution = self._contributions(matrix, [weights[r] for r in used])
+        # What the shopper sees (title, price, stock) is read afresh, never from the cache.
+        shown = self.store.retrieve(self.index.items, [point_id(c.product_id) for c in final],
+                                    payload_fields=RANKING_FIELDS)
+        payload_of = {str(r.payload["product_id"]): r.payload for r in shown if r.payload}
         return [
             RankedItem(c.product_id, float(boosted[row_of[c.product_id]]),
                        self._reason(pool, c, contribution[row_of[c.product_id]], used, rules),
-                       payloads[c.product_id])
-            for c in final
+                       payload_of[c.product_id])
+            for c in final if c.product_id in payload_of
         ]
 
     def _signal_matrix(self, pool: CandidatePool, kept: Sequence[Candidate], signals: _Signals,
                        used: Sequence[str], texts: Vector, factors: Vector,
-                       has_factors: Any) -> Vector:
+                       has_factors: npt.NDArray[np.bool_]) -> Vector:
         """(n_candidates, len(used)) scores, NaN only where a product lacks the signal."""
-        found = pool.matrix(used)
+        retrieved = pool.matrix(used)
         row_of = {pid: i for i, pid in enumerate(pool.products)}
         rows = [row_of[c.product_id] for c in kept]
         out = np.zeros((len(kept), len(used)), dtype=np.float32)
@@ -481,7 +490,7 @@ class Recommender:
             else:
                 # Co-purchase has no vector to score others with: a product not bought with
                 # the shopper's items scores 0 on it.
-                out[:, j] = np.nan_to_num(found[rows, j], nan=0.0)
+                out[:, j] = np.nan_to_num(retrieved[rows, j], nan=0.0)
         return out
 
     @staticmethod

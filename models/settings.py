@@ -92,7 +92,7 @@ class Settings:
     hnsw_ef: int = _setting(64, "HNSW ef at query time: higher is more exact and slower.")
 
     # --- recommendations ---------------------------------------------------------------
-    rec_candidates: int = _setting(50, "Candidates each recommendation retriever fetches.")
+    rec_candidates: int = _setting(30, "Candidates each recommendation retriever fetches.")
     rec_anchor_items: int = _setting(
         3, "Recent products (history, session) whose neighbours the content retriever takes."
     )
@@ -102,7 +102,7 @@ class Settings:
     rec_alpha_saturation: float = _setting(
         20.0, "Interactions over which alpha grows from its minimum towards its maximum."
     )
-    rec_popularity_weight: float = _setting(0.05, "Popularity weight beta in the hybrid score.")
+    rec_popularity_weight: float = _setting(0.5, "Popularity weight beta in the hybrid score.")
     rec_content_weight: float = _setting(
         0.6, "Content side: weight of similarity to the shopper's history."
     )
@@ -119,8 +119,8 @@ class Settings:
         4, "A device's popular list re-ranks this many times rec_candidates overall favourites."
     )
     rec_neighbours: int = _setting(30, "Similar shoppers consulted for 3-5-interaction users.")
-    rec_vector_cache_items: int = _setting(
-        100_000, "Products whose vectors each API process keeps in memory (~1.8 KB each); 0: none."
+    rec_item_cache_items: int = _setting(
+        100_000, "Products whose vectors and ranking attributes each process caches (~2 KB each)."
     )
     rec_mmr_lambda: float = _setting(0.7, "MMR trade-off: 1 is pure relevance, 0 pure diversity.")
     rec_mmr_pool_factor: int = _setting(4, "MMR re-ranks the best limit x this many candidates.")

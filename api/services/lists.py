@@ -55,7 +55,7 @@ from api.resources import Resources
 from api.services.catalog import get_product
 from api.services.similar import ItemFilters, embed_product, list_item
 from indexing.collections import TEXT
-from indexing.recommender import payload_candidate
+from indexing.item_cache import candidate_of
 from indexing.vectorstore.port import Filter, Query, Vector, point_id
 from ranking.candidates import ReasonKind
 from ranking.rules import RuleSet, apply_caps
@@ -190,7 +190,7 @@ def trending(resources: Resources, limit: int, filters: ItemFilters) -> ListResu
     ranked = _best_first([(h.payload, h.score) for h in hits
                           if h.payload is not None and h.score > 0])
     payloads = {str(p["product_id"]): p for p, _ in ranked}
-    order = [dataclasses.replace(payload_candidate(p), popularity=s) for p, s in ranked]
+    order = [dataclasses.replace(candidate_of(p), popularity=s) for p, s in ranked]
     if capped:
         rules = RuleSet(now=time.time(), max_per_category=TRENDING_PER_CATEGORY,
                         max_per_brand=None, cap_window=TRENDING_CAP_WINDOW)

@@ -179,7 +179,7 @@ class ClientVectorStore:
 
     def retrieve(
         self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
-        with_payload: bool = True,
+        with_payload: bool = True, payload_fields: tuple[str, ...] | None = None,
     ) -> list[Record]:
         """Points by id, in the order asked, skipping unknown ids; `vectors` names the ones
         to return (each only where the point has it)."""
@@ -190,7 +190,7 @@ class ClientVectorStore:
             found = client.retrieve(
                 collection,
                 ids=[int(i) for i in ids],
-                with_payload=with_payload,
+                with_payload=payload_selector(with_payload, payload_fields),
                 with_vectors=wanted or False,
             )
         by_id = {r.id: r for r in found}

@@ -208,7 +208,7 @@ class EdgeVectorStore:
 
     def retrieve(
         self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
-        with_payload: bool = True,
+        with_payload: bool = True, payload_fields: tuple[str, ...] | None = None,
     ) -> list[Record]:
         """Points by id, in the order asked, skipping unknown ids; `vectors` names the ones
         to return (each only where the point has it)."""
@@ -217,7 +217,8 @@ class EdgeVectorStore:
         shard = self._shard(collection)
         wanted = list(vectors)
         try:
-            found = shard.retrieve([int(i) for i in ids], with_payload, wanted or False)
+            found = shard.retrieve([int(i) for i in ids],
+                                   payload_selector(with_payload, payload_fields), wanted or False)
         except Exception as exc:
             raise _failed("retrieve from", collection, exc) from exc
         by_id: dict[Any, qe.Record] = {r.id: r for r in found}

@@ -148,10 +148,10 @@ class VectorStore(Protocol):
 
     def retrieve(
         self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
-        with_payload: bool = True,
+        with_payload: bool = True, payload_fields: tuple[str, ...] | None = None,
     ) -> list[Record]:
         """Points by id, in the order asked, skipping unknown ids; `vectors` names the ones
-        to return (none by default)."""
+        to return (none by default), `payload_fields` the payload keys (None: all)."""
 
     def query(self, collection: str, query: Query) -> list[Hit]:
         """Nearest points to the query vector that pass the filter, best first."""

@@ -309,6 +309,9 @@ def test_payload_fields_pick_the_keys_returned(store: VectorStore, items: str) -
         assert [h.payload for h in batch] == [{"category": "shoes"}, {"category": "shoes"}]
     top = store.top_by(items, "price", 1, payload_fields=("price", "category"))
     assert top[0].payload == {"price": 60.0, "category": "bags"}
+    records = store.retrieve(items, [6], payload_fields=("category",))
+    assert [r.payload for r in records] == [{"category": "bags"}]
+    assert [h.payload for h in store.top_by(items, "price", 2, payload_fields=())] == [{}, {}]
 
 
 # --- filters -----------------------------------------------------------------------------

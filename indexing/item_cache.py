@@ -1,0 +1,144 @@
+"""An in-memory cache of what ranking reads of each product, per index version.
+
+Ranking scores every candidate of a request on every signal and diversifies on text
+vectors, so one request needs the vectors and attributes of a few hundred products.
+Reading them back from the engine costs far more (conversion of vectors and payloads to
+Python) than the queries that found the products, and a shop's candidates are mostly the
+same few thousand products, so each process keeps what it has read, least recently used
+out first. Queries then return ids and scores only.
+
+What is cached is what does not change between reindexes unless the product itself is
+edited: text vector, CF factors, category, brand, creation time, promotion and the
+version's popularity. Stock and price are never read from here (stock and price filters
+run inside every query, and a response reads its items' payloads afresh). A cache
+belongs to one index version; whoever rewrites or deletes a product calls
+:meth:`ItemCache.forget`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from indexing.collections import CF_RAW, RANKING_FIELDS, TEXT
+from indexing.vectorstore.port import VectorStore, point_id
+from ranking.candidates import Candidate
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class CachedItem:
+    candidate: Candidate
+    text: Vector | None
+    factors: Vector | None  # None: the product had no interactions at the last reindex
+
+
+@dataclass(frozen=True)
+class ItemRows:
+    """Vectors of some cached items as matrices, rows in the order given."""
+
+    texts: Vector  # (n, d); a zero row where there is no text vector
+    factors: Vector  # (n, k); a zero row where there are no factors
+    has_factors: npt.NDArray[np.bool_]  # (n,)
+
+
+def candidate_of(payload: Mapping[str, Any]) -> Candidate:
+    """The ranking record of a product from its payload."""
+    return Candidate(
+        product_id=str(payload["product_id"]),
+        category=str(payload.get("category", "")),
+        brand=str(payload.get("brand", "")),
+        price=float(payload.get("price", 0.0)),
+        in_stock=bool(payload.get("in_stock", True)),
+        promoted=bool(payload.get("promoted", False)),
+        created_at=float(payload.get("created_at", 0.0)),
+        popularity=float(payload.get("popularity", 0.0)),
+    )
+
+
+class ItemCache:
+    """Cached items by point id, read through from the items collection.
+
+    capacity: the most products kept (about 2 KB each at 384 + 64 dimensions); 0 keeps
+    none beyond the current call. Safe to share between request threads.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 0:
+            raise ValueError(f"capacity must be non-negative, got {capacity}")
+        self.capacity = capacity
+        self._entries: OrderedDict[int, CachedItem] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, store: VectorStore, collection: str,
+            ids: Sequence[int]) -> list[CachedItem | None]:
+        """The items with these point ids, in order; None where the index has none."""
+        found: dict[int, CachedItem] = {}
+        with self._lock:
+            for i in ids:
+                entry = self._entries.get(i)
+                if entry is not None:
+                    self._entries.move_to_end(i)
+                    found[i] = entry
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        if missing:
+            read = self._read(store, collection, missing)
+            found.update(read)
+            self._remember(read)
+        return [found.get(i) for i in ids]
+
+    def get_products(self, store: VectorStore, collection: str,
+                     product_ids: Sequence[str]) -> list[CachedItem | None]:
+        return self.get(store, collection, [point_id(p) for p in product_ids])
+
+    def forget(self, product_ids: Iterable[str]) -> None:
+        """Drop products that were rewritten or deleted."""
+        with self._lock:
+            for pid in product_ids:
+                self._entries.pop(point_id(pid), None)
+
+    @staticmethod
+    def rows(items: Sequence[CachedItem]) -> ItemRows:
+        text_dim = next((it.text.shape[0] for it in items if it.text is not None), 1)
+        cf_dim = next((it.factors.shape[0] for it in items if it.factors is not None), 1)
+        texts = np.zeros((len(items), text_dim), dtype=np.float32)
+        factors = np.zeros((len(items), cf_dim), dtype=np.float32)
+        has = np.zeros(len(items), dtype=bool)
+        for row, item in enumerate(items):
+            if item.text is not None and item.text.shape[0] == text_dim:
+                texts[row] = item.text
+            if item.factors is not None and item.factors.shape[0] == cf_dim:
+                factors[row] = item.factors
+                has[row] = True
+        return ItemRows(texts, factors, has)
+
+    def _read(self, store: VectorStore, collection: str,
+              ids: Sequence[int]) -> dict[int, CachedItem]:
+        out: dict[int, CachedItem] = {}
+        for record in store.retrieve(collection, ids, vectors=[TEXT, CF_RAW],
+                                     payload_fields=RANKING_FIELDS):
+            if not record.payload or "product_id" not in record.payload:
+                continue
+            out[record.id] = CachedItem(candidate_of(record.payload),
+                                        record.vectors.get(TEXT), record.vectors.get(CF_RAW))
+        return out
+
+    def _remember(self, entries: dict[int, CachedItem]) -> None:
+        if self.capacity == 0:
+            return
+        with self._lock:
+            for i, entry in entries.items():
+                self._entries[i] = entry
+                self._entries.move_to_end(i)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
