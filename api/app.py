@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Lodestar", version="1", path="/schema"),
+        state=State({"settings": settings}),
     )
 
 

@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("versions", help="list index versions")
     p.set_defaults(handler=cmd_versions)
 
+    p = sub.add_parser("rollback", help="serve an earlier index version again")
+    p.add_argument("version", nargs="?", type=int, default=None,
+                   help="the version to serve (default: the newest one kept before the live)")
+    p.set_defaults(handler=cmd_rollback)
+
     p = sub.add_parser("settings", help="list every setting, its default and what it does")
     p.set_defaults(handler=cmd_settings)
     return parser
@@ -323,6 +328,30 @@ def cmd_versions(_: argparse.Namespace, settings: Settings) -> int:
         built = v.built_at.isoformat(timespec="seconds") if v.built_at else "-"
         print(f"v{v.version:<4} {v.status:<8} built {built}  items {v.n_items:,} "
               f"(cf {v.n_items_with_cf:,})  users {v.n_users:,}  events {v.n_events:,}")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    from indexing.pipeline import ReindexBusy, RollbackRefused, rollback
+    from indexing.vectorstore import open_vector_store
+    from models.db import migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        store = open_vector_store(settings)
+        try:
+            target = rollback(database, store, settings, args.version)
+        except ReindexBusy as exc:
+            raise CliError(str(exc), EXIT_BUSY) from exc
+        except RollbackRefused as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            store.close()
+    finally:
+        database.close()
+    print(f"index version {target.version} is live again (running servers follow within "
+          f"{settings.index_poll_seconds:g}s)")
     return EXIT_OK
 
 

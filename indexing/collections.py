@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from indexing.text import product_text
 from indexing.vectorstore.port import CollectionSpec, Distance, PayloadType, VectorSpec
 
 TEXT = "text"
@@ -67,6 +68,14 @@ class CatalogRow:
     created_at: datetime
 
 
+def catalog_texts(catalog: Sequence[CatalogRow]) -> list[str]:
+    """What the encoder reads of each product."""
+    return [
+        product_text(r.title, r.brand, r.category, r.subcategory, r.description, r.tags)
+        for r in catalog
+    ]
+
+
 # What ranking and a list response read of a product: queries that feed a ranked list ask
 # for these keys only (the basket companions and tags are the bulk of a payload).
 RANKING_FIELDS = ("product_id", "title", "category", "brand", "price", "in_stock", "promoted",
@@ -79,10 +88,12 @@ def item_payload(
     has_cf: bool,
     bought_with: Sequence[tuple[str, float]] = (),
     device_popularity: Mapping[str, float] | None = None,
+    cf_bootstrapped: bool = False,
 ) -> dict[str, Any]:
     """What a list response shows and filters test, so a list needs no round trip to
     Postgres; `bought_with` holds the product's basket companions, best first, and
-    `device_popularity` its popularity per device type (popular lists for one device)."""
+    `device_popularity` its popularity per device type (popular lists for one device);
+    `cf_bootstrapped` marks raw CF factors inherited from text neighbours, not learnt."""
     return {
         "product_id": row.product_id,
         "title": row.title,
@@ -99,4 +110,5 @@ def item_payload(
         "bought_with": [pid for pid, _ in bought_with],
         "bought_with_scores": [round(score, 6) for _, score in bought_with],
         "device_popularity": {d: round(p, 6) for d, p in (device_popularity or {}).items()},
+        "cf_bootstrapped": cf_bootstrapped,
     }

@@ -26,6 +26,7 @@ from indexing.collections import (
     CF_RAW,
     TEXT,
     CatalogRow,
+    catalog_texts,
     item_payload,
     items_spec,
     users_spec,
@@ -33,12 +34,13 @@ from indexing.collections import (
 from indexing.cooccurrence import bought_together
 from indexing.encoder import Encoder, embed_with_cache
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
+from indexing.live_catalog import catalog_rows, catch_up
 from indexing.popularity import Popularity, popularity_by_device
-from indexing.text import product_text
 from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
+from ranking.bootstrap import inherit_factors
 from ranking.foldin import gram_matrix
 
 log = logging.getLogger(__name__)
@@ -71,24 +73,6 @@ class _Stages:
             self._progress(name, done, total)
 
 
-def load_catalog(database: Database) -> list[CatalogRow]:
-    with database.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT product_id, title, description, category, subcategory, brand, price, "
-                "tags, in_stock, promoted, created_at FROM products ORDER BY product_id"
-            )
-        ).all()
-    return [CatalogRow(*row) for row in rows]
-
-
-def catalog_texts(catalog: Sequence[CatalogRow]) -> list[str]:
-    return [
-        product_text(r.title, r.brand, r.category, r.subcategory, r.description, r.tags)
-        for r in catalog
-    ]
-
-
 def reindex(
     database: Database,
     store: VectorStore,
@@ -118,6 +102,45 @@ def reindex(
         return result
 
 
+class RollbackRefused(RuntimeError):
+    """There is no version to go back to, or the one named cannot serve."""
+
+
+def rollback(database: Database, store: VectorStore, settings: Settings,
+             version: int | None = None) -> index_versions.VersionInfo:
+    """Serve an earlier version again: `version`, or the newest retired one whose
+    collections are still kept. Moves the aliases and the live mark like a reindex's
+    switch; takes the reindex lock, so it never races one."""
+    with index_versions.reindex_lock(database) as acquired:
+        if not acquired:
+            raise ReindexBusy("a reindex is running")
+        versions = index_versions.all_versions(database)
+        live = next((v for v in versions if v.status == "live"), None)
+        present = set(store.list_collections())
+        usable = [v for v in versions if v.status == "retired"
+                  and {v.items_collection, v.users_collection} <= present]
+        if version is None:
+            if not usable:
+                raise RollbackRefused("no earlier version is kept to go back to")
+            target = usable[0]
+        else:
+            named = next((v for v in versions if v.version == version), None)
+            if named is None:
+                raise RollbackRefused(f"there is no version {version}")
+            if live is not None and named.version == live.version:
+                raise RollbackRefused(f"version {version} is already live")
+            if named not in usable:
+                raise RollbackRefused(
+                    f"version {version} is {named.status} and cannot serve"
+                    + ("" if named.status != "retired" else " (its collections were dropped)"))
+            target = named
+        store.set_alias(settings.items_alias, target.items_collection)
+        store.set_alias(settings.users_alias, target.users_collection)
+        index_versions.make_live(database, target.version)
+        log.info("rolled back to index version %s", target.version)
+        return target
+
+
 @dataclass
 class BuiltIndex:
     """A pair of collections written from Postgres, not (yet) serving anything."""
@@ -132,6 +155,9 @@ class BuiltIndex:
     as_of: datetime | None
     gram: npt.NDArray[np.float32]
     timings: dict[str, float] = field(default_factory=dict)
+    # The catalog as the build read it (ids, and when), for the catch-up before a switch.
+    catalog_ids: frozenset[str] = frozenset()
+    catalog_read_at: datetime | None = None
 
 
 @dataclass
@@ -155,7 +181,8 @@ def build_index(
     evaluator builds a train-only index this way and drops it afterwards."""
     stages = _Stages(progress)
     with stages.stage("catalog"):
-        catalog = load_catalog(database)
+        snapshot_at = _database_now(database)
+        catalog = catalog_rows(database)
     with stages.stage("embed"):
         vectors, embedded = embed_with_cache(
             database,
@@ -175,11 +202,13 @@ def build_index(
         companions = bought_together(database, settings, as_of)
 
     item_cf = _item_factors_by_product(interactions, factors)
+    with stages.stage("bootstrap"):
+        inherited = _bootstrap_cold_items(catalog, vectors, item_cf, settings.cold_item_neighbours)
     with stages.stage("write_items"):
         spec = items_spec(encoder.dim, settings.als_factors)
         store.create_collection(items_collection, spec)
         n_with_cf = _write_items(
-            store, items_collection, catalog, vectors, item_cf, popularity, companions,
+            store, items_collection, catalog, vectors, item_cf, inherited, popularity, companions,
             lambda d, t: stages.report("write_items", d, t),
         )
     with stages.stage("write_users"):
@@ -199,6 +228,8 @@ def build_index(
         as_of=as_of,
         gram=gram_matrix(factors.items),
         timings=stages.timings,
+        catalog_ids=frozenset(r.product_id for r in catalog),
+        catalog_read_at=snapshot_at,
     )
 
 
@@ -212,6 +243,16 @@ def _build(
 ) -> ReindexResult:
     built = build_index(database, store, settings, encoder, version.items_collection,
                         version.users_collection, progress)
+    started = time.perf_counter()
+    if built.catalog_read_at is not None:
+        # Products written or deleted while the build ran; a write from now on reaches this
+        # collection directly (see live_catalog.serving_collections).
+        caught_up, removed = catch_up(database, store, settings, encoder,
+                                      version.items_collection, set(built.catalog_ids),
+                                      built.catalog_read_at)
+        log.info("catch-up of version %s: %d products indexed, %d removed", version.version,
+                 caught_up, removed)
+    built.timings["catch_up"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     store.set_alias(settings.items_alias, version.items_collection)
     store.set_alias(settings.users_alias, version.users_collection)
@@ -234,6 +275,12 @@ def _build(
     return ReindexResult(**{**fields, "timings": timings}, version=version.version)
 
 
+def _database_now(database: Database) -> datetime:
+    with database.engine.connect() as conn:
+        now: datetime = conn.execute(text("SELECT now()")).scalar_one()
+    return now
+
+
 def _item_factors_by_product(
     interactions: Interactions, factors: Factors
 ) -> dict[str, npt.NDArray[np.float32]]:
@@ -246,12 +293,31 @@ def _item_factors_by_product(
     return out
 
 
+def _bootstrap_cold_items(
+    catalog: Sequence[CatalogRow],
+    text_vectors: npt.NDArray[np.float32],
+    item_cf: dict[str, npt.NDArray[np.float32]],
+    neighbours: int,
+) -> dict[str, npt.NDArray[np.float32]]:
+    """CF factors for the products without interactions, inherited from their nearest
+    products by text that have factors (see ranking.bootstrap)."""
+    cold = [i for i, row in enumerate(catalog) if row.product_id not in item_cf]
+    warm = [i for i, row in enumerate(catalog) if row.product_id in item_cf]
+    if not cold or not warm or neighbours < 1:
+        return {}
+    factors, got = inherit_factors(
+        text_vectors[cold], text_vectors[warm],
+        np.stack([item_cf[catalog[i].product_id] for i in warm]), k=neighbours)
+    return {catalog[i].product_id: factors[j] for j, i in enumerate(cold) if got[j]}
+
+
 def _write_items(
     store: VectorStore,
     collection: str,
     catalog: Sequence[CatalogRow],
     text_vectors: npt.NDArray[np.float32],
     item_cf: dict[str, npt.NDArray[np.float32]],
+    inherited: dict[str, npt.NDArray[np.float32]],
     popularity: Popularity,
     companions: dict[str, list[tuple[str, float]]],
     progress: Callable[[int, int], None],
@@ -265,9 +331,14 @@ def _write_items(
             vectors[CF] = cf
             vectors[CF_RAW] = cf
             with_cf += 1
+        elif row.product_id in inherited:
+            # Only the raw factors, which recommendations query: similar items' CF half
+            # stays for products with a history of their own.
+            vectors[CF_RAW] = inherited[row.product_id]
         payload = item_payload(row, popularity.overall.get(row.product_id, 0.0), cf is not None,
                                companions.get(row.product_id, ()),
-                               popularity.by_device.get(row.product_id, {}))
+                               popularity.by_device.get(row.product_id, {}),
+                               cf_bootstrapped=cf is None and row.product_id in inherited)
         batch.append(Point(point_id(row.product_id), vectors, payload))
         if len(batch) >= WRITE_BATCH:
             store.upsert(collection, batch)

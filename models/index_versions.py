@@ -92,6 +92,18 @@ def finish_version(database: Database, version: int, **fields: Any) -> None:
         )
 
 
+def make_live(database: Database, version: int) -> None:
+    """Serve an earlier version again: it becomes live, the live one retired, in one
+    transaction."""
+    with database.session() as session:
+        session.execute(
+            update(IndexVersion).where(IndexVersion.status == "live").values(status="retired")
+        )
+        session.execute(
+            update(IndexVersion).where(IndexVersion.version == version).values(status="live")
+        )
+
+
 def load_gram(database: Database, version: int) -> bytes | None:
     """The version's Yᵀ·Y (float32 bytes), for folding shoppers in."""
     with database.session() as session:

@@ -92,6 +92,10 @@ class Settings:
     hnsw_ef: int = _setting(64, "HNSW ef at query time: higher is more exact and slower.")
 
     # --- recommendations ---------------------------------------------------------------
+    cold_item_neighbours: int = _setting(
+        20, "Text neighbours with CF whose factors a product without interactions inherits."
+    )
+    products_batch_max: int = _setting(500, "Most products one bulk upsert request may hold.")
     rec_candidates: int = _setting(30, "Candidates each recommendation retriever fetches.")
     rec_anchor_items: int = _setting(
         3, "Recent products (history, session) whose neighbours the content retriever takes."

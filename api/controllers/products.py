@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Response, delete, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api import schemas
+from api.controllers.admin import BatchWrite, ProductDeleted, ProductWrite, TooManyProducts
 from api.errors import BadParameter, NotFound
 from api.resources import Resources
-from api.services import catalog
+from api.services import catalog, catalog_write
+from api.services.catalog_write import ProductBatch, ProductIn, admin_guard
 from api.services.similar import ItemFilters, similar_items
 
 Res = NamedDependency[Resources]
@@ -84,3 +86,37 @@ class ProductController(Controller):
             model_version=result.version,
             request_id=request_id(),
         )
+
+    # --- admin writes ------------------------------------------------------------------
+
+    @put("/{product_id:str}", guards=[admin_guard], sync_to_thread=True)
+    def put_product(self, resources: Res, product_id: FromPath[str],
+                    data: JSONBody[ProductIn]) -> Response[ProductWrite]:
+        """Create or update one product (admin: X-Admin-Key). It is embedded and written to
+        the live index in the same request: similar items and recommendations see it at
+        once, and a product without interactions inherits CF factors from its text
+        neighbours. 201 when created, 200 when updated."""
+        product = catalog_write.validate(data, product_id)
+        written = catalog_write.upsert_products(resources, [product])
+        body = ProductWrite(catalog.to_schema_row(written.rows[0]), written.created[0],
+                            written.indexed_into)
+        return Response(body, status_code=201 if written.created[0] else 200)
+
+    @put("/", guards=[admin_guard], sync_to_thread=True)
+    def put_products(self, resources: Res, data: JSONBody[ProductBatch]) -> BatchWrite:
+        """Create or update a batch of products (admin), each naming its `product_id`; all
+        are stored or, if one is invalid, none."""
+        most = resources.settings.products_batch_max
+        if len(data.products) > most:
+            raise TooManyProducts(len(data.products), most)
+        products = catalog_write.validate_batch(data.products)
+        written = catalog_write.upsert_products(resources, products)
+        n_created = sum(written.created)
+        return BatchWrite(n_created, len(products) - n_created, written.indexed_into,
+                          [catalog.to_schema_row(r) for r in written.rows])
+
+    @delete("/{product_id:str}", guards=[admin_guard], status_code=200,
+            sync_to_thread=True)
+    def delete_product(self, resources: Res, product_id: FromPath[str]) -> ProductDeleted:
+        """Remove a product from the catalog and the index (admin); its events stay."""
+        return ProductDeleted(product_id, catalog_write.delete_product(resources, product_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from api import schemas
+from indexing.collections import CatalogRow
 from models.db import Database
 from models.tables import Product
 
@@ -23,6 +24,14 @@ def to_schema(row: Product) -> schemas.Product:
         promoted=row.promoted,
         created_at=row.created_at,
     )
+
+
+def to_schema_row(row: CatalogRow) -> schemas.Product:
+    return schemas.Product(
+        product_id=row.product_id, title=row.title, description=row.description or "",
+        category=row.category, subcategory=row.subcategory or "", brand=row.brand or "",
+        price=float(row.price), tags=list(row.tags or []), in_stock=row.in_stock,
+        promoted=row.promoted, created_at=row.created_at)
 
 
 def get_product(database: Database, product_id: str) -> schemas.Product | None:

@@ -6,15 +6,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
-from indexing.collections import CF, TEXT
+from indexing.collections import CF, CF_RAW, TEXT
 from indexing.encoder import SentenceEncoder
 from indexing.interactions import load_interactions
-from indexing.pipeline import ReindexBusy, reindex
+from indexing.pipeline import ReindexBusy, RollbackRefused, reindex, rollback
 from indexing.vectorstore import VectorStore, open_vector_store
-from indexing.vectorstore.port import point_id
+from indexing.vectorstore.port import Filter, Query, point_id
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
@@ -70,10 +71,21 @@ def test_product_without_events_gets_a_text_vector_but_no_cf(
             "INSERT INTO products (product_id, title, category, price, created_at) "
             "VALUES ('NEW-1', 'Brand new trail running shoe', 'Sports', 99, now())"))
     result = reindex(shop, store, settings, encoder)
-    record = store.retrieve(result.items_collection, [point_id("NEW-1")], vectors=[TEXT, CF])[0]
+    record = store.retrieve(result.items_collection, [point_id("NEW-1")],
+                            vectors=[TEXT, CF, CF_RAW])[0]
     assert TEXT in record.vectors
     assert CF not in record.vectors
     assert record.payload is not None and record.payload["has_cf"] is False
+    # It inherits raw factors from its text neighbours, so recommendations can find it.
+    assert record.payload["cf_bootstrapped"] is True
+    inherited = record.vectors[CF_RAW]
+    neighbours = store.query(result.items_collection, Query(
+        record.vectors[TEXT], TEXT, 20, Filter(equals={"has_cf": True}), with_payload=False))
+    learnt = store.retrieve(result.items_collection, [h.id for h in neighbours],
+                            vectors=[CF_RAW], with_payload=False)
+    weights = np.array([max(h.score, 0.0) for h in neighbours])
+    expected = weights @ np.stack([r.vectors[CF_RAW] for r in learnt]) / weights.sum()
+    assert np.allclose(inherited, expected, atol=1e-4)
 
 
 def test_second_reindex_embeds_nothing_new(
@@ -180,3 +192,59 @@ def test_window_and_decay_are_measured_from_the_newest_event_not_the_clock(
     everything = load_interactions(db, Settings.from_env(event_window_days=0, decay_per_day=0))
     assert everything.users == ["u1", "u2"]
     assert everything.matrix.toarray().max() == pytest.approx(5.0)
+
+
+def test_catalog_writes_during_a_reindex_reach_the_new_version(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    with shop.engine.connect() as conn:
+        doomed = conn.execute(text("SELECT product_id FROM products ORDER BY 1 LIMIT 1")).scalar()
+    written = []
+
+    def meanwhile(stage: str, done: int, total: int) -> None:
+        # The build read the catalog long ago: a shop keeps editing it.
+        if stage == "write_items" and not written:
+            with shop.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO products (product_id, title, category, price, created_at) "
+                    "VALUES ('MID-BUILD', 'Lantern added mid-build', 'Lighting', 30, now())"))
+                conn.execute(text("DELETE FROM products WHERE product_id = :p"), {"p": doomed})
+            written.append(stage)
+
+    result = reindex(shop, store, settings, encoder, progress=meanwhile)
+    assert written
+    ids = {r.id for r in store.retrieve(result.items_collection,
+                                        [point_id("MID-BUILD"), point_id(str(doomed))])}
+    assert ids == {point_id("MID-BUILD")}
+    assert result.timings["catch_up"] >= 0
+
+
+def test_rollback_serves_the_previous_version_again(
+    shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
+) -> None:
+    def top_by_popularity() -> list[int]:
+        return [h.id for h in store.top_by(settings.items_alias, "popularity", 5)]
+
+    first = reindex(shop, store, settings, encoder)
+    with pytest.raises(RollbackRefused, match="no earlier version"):
+        rollback(shop, store, settings)
+    before = top_by_popularity()
+    # The next version sees different data: the most popular products lose their events.
+    with shop.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE product_id IN (SELECT product_id FROM "
+                          "events GROUP BY 1 ORDER BY count(*) DESC LIMIT 3)"))
+    second = reindex(shop, store, settings, encoder)
+    assert top_by_popularity() != before
+
+    back = rollback(shop, store, settings)
+    assert back.version == first.version
+    assert store.resolve_alias(settings.items_alias) == first.items_collection
+    assert top_by_popularity() == before
+    statuses = {v.version: v.status for v in index_versions.all_versions(shop)}
+    assert statuses == {first.version: "live", second.version: "retired"}
+    # And forward again, by number.
+    assert rollback(shop, store, settings, second.version).version == second.version
+    with pytest.raises(RollbackRefused, match="already live"):
+        rollback(shop, store, settings, second.version)
+    with pytest.raises(RollbackRefused, match="no version 999"):
+        rollback(shop, store, settings, 999)

@@ -1,0 +1,230 @@
+"""Admin writes to the catalog: validated, written to Postgres and the serving index together.
+
+A write is validated whole before anything is stored (a batch with one bad product
+stores nothing and names every fault). Postgres and the vector store are written inside
+one database transaction: if the vector store refuses, the transaction rolls back and
+the catalog is as it was. What the request's process had cached about the products is
+forgotten, so its next ranking reads them afresh.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import text
+
+from api.errors import ApiError, NotFound
+from api.resources import Resources
+from indexing.collections import CatalogRow
+from indexing.importer import (
+    parse_datetime,
+    parse_identifier,
+    parse_label,
+    parse_long_text,
+    parse_price,
+    parse_required_label,
+)
+from indexing.live_catalog import index_products, remove_products, serving_collections
+
+MAX_TAGS = 50
+
+
+class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A product as an admin writes it. `created_at` defaults to now for a new product and
+    stays as it was for an existing one."""
+
+    title: str
+    category: str
+    price: float | str
+    subcategory: str = ""
+    brand: str = ""
+    description: str = ""
+    tags: list[str] = []
+    in_stock: bool = True
+    promoted: bool = False
+    created_at: str | None = None
+    product_id: str | None = None  # required in a batch; optional (must match) in a PUT
+
+
+class ProductBatch(msgspec.Struct, forbid_unknown_fields=True):
+    products: list[ProductIn]
+
+
+class ProductInvalid(ApiError):
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        first = problems[0]
+        where = f"products[{first['index']}]." if "index" in first else ""
+        super().__init__(400, "invalid_product",
+                         f"{where}{first['field']}: {first['message']}"
+                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                         {"problems": problems})
+
+
+class AdminRequired(ApiError):
+    def __init__(self, message: str) -> None:
+        super().__init__(403, "forbidden", message)
+
+
+@dataclass(frozen=True)
+class ValidProduct:
+    product_id: str
+    title: str
+    category: str
+    subcategory: str
+    brand: str
+    price: Decimal
+    description: str
+    tags: list[str]
+    in_stock: bool
+    promoted: bool
+    created_at: datetime | None
+
+
+def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Admin endpoints want the X-Admin-Key header to match LODESTAR_ADMIN_KEY; with no key
+    configured they are off."""
+    settings = connection.app.state.get("settings")
+    key = settings.admin_key if settings is not None else None
+    if not key:
+        raise AdminRequired("admin endpoints are off: set LODESTAR_ADMIN_KEY to turn them on")
+    given = connection.headers.get("x-admin-key", "")
+    if not hmac.compare_digest(given.encode(), key.encode()):
+        raise AdminRequired("X-Admin-Key is missing or wrong")
+
+
+def validate(raw: ProductIn, product_id: str | None, index: int | None = None) -> ValidProduct:
+    """Check one product; raises ProductInvalid naming every field at fault."""
+    problems: list[dict[str, Any]] = []
+
+    def check(name: str, parse: Callable[[str], Any], value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            problem: dict[str, Any] = {"field": name, "message": str(exc)}
+            if index is not None:
+                problem["index"] = index
+            problems.append(problem)
+            return None
+
+    if product_id is not None and raw.product_id not in (None, product_id):
+        check("product_id", _refuse(f"{raw.product_id!r} differs from the path's "
+                                    f"{product_id!r}"), "")
+    pid = check("product_id", parse_identifier, product_id or raw.product_id or "")
+    title = check("title", parse_required_label, raw.title)
+    category = check("category", parse_required_label, raw.category)
+    subcategory = check("subcategory", parse_label, raw.subcategory)
+    brand = check("brand", parse_label, raw.brand)
+    price = check("price", parse_price, str(raw.price))
+    description = check("description", parse_long_text, raw.description)
+    tags: list[str] = []
+    if len(raw.tags) > MAX_TAGS:
+        check("tags", _refuse(f"at most {MAX_TAGS} tags"), "")
+    for tag in raw.tags:
+        clean = check("tags", parse_label, tag)
+        if clean and clean not in tags:
+            tags.append(clean)
+    created = check("created_at", parse_datetime, raw.created_at) if raw.created_at else None
+    if problems:
+        raise ProductInvalid(problems)
+    return ValidProduct(pid, title, category, subcategory, brand, Decimal(price), description,
+                        tags, raw.in_stock, raw.promoted, created)
+
+
+def validate_batch(batch: Sequence[ProductIn]) -> list[ValidProduct]:
+    """Every product of a batch checked; ProductInvalid lists the faults of all of them."""
+    valid: list[ValidProduct] = []
+    problems: list[dict[str, Any]] = []
+    for i, raw in enumerate(batch):
+        try:
+            valid.append(validate(raw, None, i))
+        except ProductInvalid as exc:
+            problems += exc.extra["problems"] if isinstance(exc.extra, dict) else []
+    if problems:
+        raise ProductInvalid(problems)
+    ids = [p.product_id for p in valid]
+    repeated = sorted({p for p in ids if ids.count(p) > 1})
+    if repeated:
+        raise ProductInvalid([{"field": "product_id",
+                               "message": f"{repeated[0]!r} appears more than once"}])
+    return valid
+
+
+def _refuse(message: str) -> Callable[[str], Any]:
+    def parse(_: str) -> Any:
+        raise ValueError(message)
+    return parse
+
+
+_UPSERT = text("""
+    INSERT INTO products (product_id, title, description, category, subcategory, brand, price,
+                          tags, in_stock, promoted, created_at, updated_at)
+    VALUES (:product_id, :title, :description, :category, :subcategory, :brand, :price, :tags,
+            :in_stock, :promoted, COALESCE(CAST(:created_at AS timestamptz), now()), now())
+    ON CONFLICT (product_id) DO UPDATE SET
+        title = EXCLUDED.title, description = EXCLUDED.description,
+        category = EXCLUDED.category, subcategory = EXCLUDED.subcategory,
+        brand = EXCLUDED.brand, price = EXCLUDED.price, tags = EXCLUDED.tags,
+        in_stock = EXCLUDED.in_stock, promoted = EXCLUDED.promoted,
+        created_at = COALESCE(CAST(:created_at AS timestamptz), products.created_at),
+        updated_at = now()
+    RETURNING product_id, title, description, category, subcategory, brand, price, tags,
+              in_stock, promoted, created_at, (xmax = 0) AS inserted
+""")
+
+
+@dataclass(frozen=True)
+class Written:
+    rows: list[CatalogRow]
+    created: list[bool]
+    indexed_into: list[str]
+
+
+def upsert_products(resources: Resources, products: Sequence[ValidProduct]) -> Written:
+    """Store the products and index them into every serving collection, all or nothing."""
+    database, store = resources.database, resources.store
+    with database.engine.begin() as conn:
+        rows, created = [], []
+        for p in products:
+            row = conn.execute(_UPSERT, {
+                "product_id": p.product_id, "title": p.title, "description": p.description,
+                "category": p.category, "subcategory": p.subcategory, "brand": p.brand,
+                "price": p.price, "tags": p.tags, "in_stock": p.in_stock,
+                "promoted": p.promoted,
+                "created_at": p.created_at.isoformat() if p.created_at else None,
+            }).one()
+            rows.append(CatalogRow(*row[:-1]))
+            created.append(bool(row[-1]))
+        collections = serving_collections(database, store)
+        # Inside the transaction: if the store fails, Postgres keeps the old rows.
+        index_products(database, store, resources.settings, resources.encoder(), collections,
+                       rows)
+    _forget(resources, [r.product_id for r in rows])
+    return Written(rows, created, collections)
+
+
+def delete_product(resources: Resources, product_id: str) -> list[str]:
+    """Remove the product from Postgres and every serving collection; its events stay."""
+    database, store = resources.database, resources.store
+    with database.engine.begin() as conn:
+        gone = conn.execute(text("DELETE FROM products WHERE product_id = :p"),
+                            {"p": product_id}).rowcount
+        if not gone:
+            raise NotFound("product", product_id)
+        collections = serving_collections(database, store)
+        remove_products(store, collections, [product_id])
+    _forget(resources, [product_id])
+    return collections
+
+
+def _forget(resources: Resources, product_ids: Sequence[str]) -> None:
+    view = resources.index.view
+    if view is not None and view.items_cache is not None:
+        view.items_cache.forget(product_ids)

@@ -1,0 +1,137 @@
+"""Live catalog writes through the real stack: a product written through the API is in
+Postgres and the live index at once, recommendable, filterable, and removable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from api.resources import Resources
+from indexing.collections import CF_RAW
+from indexing.vectorstore.port import point_id
+
+KEY = {"X-Admin-Key": "test-admin-key"}
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture(scope="module")
+def admin_client(resources: Resources) -> Iterator[Client]:
+    resources.settings = dataclasses.replace(resources.settings, admin_key=KEY["X-Admin-Key"])
+    with TestClient(app=create_app(resources=resources)) as c:
+        yield c
+
+
+def favourite(resources: Resources) -> dict[str, Any]:
+    """A heavy shopper's most-touched product, as a dict of its catalog fields."""
+    with resources.database.engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT e.user_id, p.product_id, p.title, p.description, p.category, "
+            "p.subcategory, p.brand, p.price FROM events e JOIN products p USING (product_id) "
+            "WHERE p.in_stock GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1")).one()
+    return dict(row._mapping)
+
+
+def twin_of(product: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    body = {k: product[k] for k in ("title", "description", "category", "subcategory", "brand")}
+    body["price"] = float(product["price"])
+    return {**body, **changes}
+
+
+def test_admin_writes_need_the_key(admin_client: Client, resources: Resources) -> None:
+    body = {"title": "x", "category": "y", "price": 1}
+    assert admin_client.put("/v1/products/NOKEY", json=body).status_code == 403
+    wrong = admin_client.put("/v1/products/NOKEY", json=body, headers={"X-Admin-Key": "no"})
+    assert wrong.status_code == 403
+    off = dataclasses.replace(resources.settings, admin_key=None)
+    with TestClient(app=create_app(settings=off, resources=resources)) as c:
+        response = c.put("/v1/products/NOKEY", json=body, headers=KEY)
+        assert response.status_code == 403
+        assert "LODESTAR_ADMIN_KEY" in response.json()["error"]["message"]
+    assert admin_client.get("/v1/products/NOKEY").status_code == 404
+
+
+def test_a_new_product_is_recommendable_and_similar_at_once(
+    admin_client: Client, resources: Resources
+) -> None:
+    fav = favourite(resources)
+    response = admin_client.put("/v1/products/NEW-TWIN", headers=KEY,
+                                json=twin_of(fav, title=fav["title"] + " (new edition)"))
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] is True
+    assert admin_client.get("/v1/products/NEW-TWIN").json()["title"].endswith("(new edition)")
+
+    similar = admin_client.get(f"/v1/products/{fav['product_id']}/similar?limit=5").json()
+    assert "NEW-TWIN" in [i["product_id"] for i in similar["items"]]
+    recs = admin_client.get(f"/v1/users/{fav['user_id']}/recommendations",
+                            params={"category": fav["category"], "limit": 10}).json()
+    assert "NEW-TWIN" in [i["product_id"] for i in recs["items"]]
+
+    live = resources.index.live
+    assert live is not None
+    point = resources.store.retrieve(live.items_collection, [point_id("NEW-TWIN")],
+                                     vectors=[CF_RAW])[0]
+    # No interactions yet: CF factors inherited from its text neighbours.
+    assert CF_RAW in point.vectors
+    assert point.payload is not None and point.payload["cf_bootstrapped"] is True
+
+
+def test_going_out_of_stock_removes_it_from_lists_on_the_next_request(
+    admin_client: Client, resources: Resources
+) -> None:
+    fav = favourite(resources)
+    admin_client.put("/v1/products/NEW-STOCK", headers=KEY, json=twin_of(fav))
+    similar = f"/v1/products/{fav['product_id']}/similar?limit=10&in_stock=true"
+    assert "NEW-STOCK" in [i["product_id"] for i in admin_client.get(similar).json()["items"]]
+    update = admin_client.put("/v1/products/NEW-STOCK", headers=KEY,
+                              json=twin_of(fav, in_stock=False, price=1.5))
+    assert update.status_code == 200 and update.json()["created"] is False
+    assert "NEW-STOCK" not in [i["product_id"] for i in admin_client.get(similar).json()["items"]]
+    recs = admin_client.get(f"/v1/users/{fav['user_id']}/recommendations",
+                            params={"category": fav["category"], "limit": 50}).json()
+    assert "NEW-STOCK" not in [i["product_id"] for i in recs["items"]]
+    assert admin_client.get("/v1/products/NEW-STOCK").json()["price"] == 1.5
+
+
+def test_a_bad_batch_writes_nothing_and_names_every_fault(admin_client: Client) -> None:
+    batch = {"products": [
+        {"product_id": "B-OK", "title": "Fine", "category": "Toys", "price": 3},
+        {"product_id": "B-BAD", "title": "", "category": "Toys", "price": -2},
+    ]}
+    response = admin_client.put("/v1/products", headers=KEY, json=batch)
+    assert response.status_code == 400
+    problems = response.json()["error"]["details"]["problems"]
+    assert {(p["index"], p["field"]) for p in problems} == {(1, "title"), (1, "price")}
+    assert admin_client.get("/v1/products/B-OK").status_code == 404
+    unknown = admin_client.put("/v1/products/B-X", headers=KEY,
+                               json={"title": "t", "category": "c", "price": 1, "colour": "red"})
+    assert unknown.status_code == 400
+
+
+def test_a_batch_is_written_whole(admin_client: Client) -> None:
+    batch = {"products": [
+        {"product_id": f"B-{i}", "title": f"Wooden puzzle {i}", "category": "Toys & Games",
+         "price": 10 + i, "tags": ["wood", "puzzle"]} for i in range(3)]}
+    response = admin_client.put("/v1/products", headers=KEY, json=batch)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 3
+    again = admin_client.put("/v1/products", headers=KEY, json=batch).json()
+    assert (again["created"], again["updated"]) == (0, 3)
+
+
+def test_delete_removes_from_catalog_and_index(
+    admin_client: Client, resources: Resources
+) -> None:
+    admin_client.put("/v1/products/DEL-1", headers=KEY,
+                     json={"title": "Short-lived lamp", "category": "Lighting", "price": 20})
+    assert admin_client.delete("/v1/products/DEL-1", headers=KEY).status_code == 200
+    assert admin_client.get("/v1/products/DEL-1").status_code == 404
+    live = resources.index.live
+    assert live is not None
+    assert resources.store.retrieve(live.items_collection, [point_id("DEL-1")]) == []
+    assert admin_client.delete("/v1/products/DEL-1", headers=KEY).status_code == 404
