@@ -8,11 +8,14 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from datetime import UTC, datetime
 
 import numpy as np
 
+from api.metrics import Metrics
 from indexing.encoder import Encoder, load_encoder
 from indexing.item_cache import ItemCache
+from indexing.popularity import PopularInStock
 from indexing.recommender import IndexView
 from indexing.vectorstore import VectorStore, open_vector_store
 from models import index_versions
@@ -97,6 +100,19 @@ class Resources:
         self.index = index
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
+        self.metrics = Metrics()
+        self.fallback = PopularInStock(settings.fallback_cache_seconds)
+
+    def index_age_hours(self) -> float | None:
+        """How long ago the live version was built; None with no live version."""
+        live = self.index.live
+        if live is None or live.built_at is None:
+            return None
+        return (datetime.now(UTC) - live.built_at).total_seconds() / 3600.0
+
+    def index_stale(self) -> bool:
+        age = self.index_age_hours()
+        return age is None or age > self.settings.index_max_age_hours
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:

@@ -79,6 +79,10 @@ class Readiness(msgspec.Struct):
     vector_store: bool
     index_version: int | None
     missing: list[str]
+    index_age_hours: float | None = None
+    # Older than LODESTAR_INDEX_MAX_AGE_HOURS (or none): recommendations fall back to
+    # popularity from Postgres. Still ready: requests keep succeeding.
+    index_stale: bool = False
 
 
 class Reason(msgspec.Struct):

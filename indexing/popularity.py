@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
 
+from indexing.collections import CatalogRow
 from models.db import Database
 from models.settings import Settings
 
@@ -73,3 +76,63 @@ def popularity_by_device(
         if device:
             by_device.setdefault(str(pid), {})[str(device)] = float(score)
     return Popularity(overall, by_device)
+
+
+_POPULAR_PRODUCTS = text(
+    """
+    WITH newest AS (SELECT max(occurred_at) AS t FROM events),
+    scored AS (
+        SELECT e.product_id,
+               SUM(CASE e.event_type
+                     WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
+                     WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
+                   END
+                   * exp(-:rate * EXTRACT(EPOCH FROM (n.t - e.occurred_at)) / 86400.0)) AS score
+        FROM events e CROSS JOIN newest n
+        WHERE :window_days = 0 OR e.occurred_at > n.t - make_interval(days => :window_days)
+        GROUP BY e.product_id
+    )
+    SELECT p.product_id, p.title, p.description, p.category, p.subcategory, p.brand, p.price,
+           p.tags, p.in_stock, p.promoted, p.created_at, s.score
+    FROM scored s JOIN products p USING (product_id)
+    WHERE p.in_stock
+    ORDER BY s.score DESC, p.product_id
+    LIMIT :limit
+    """
+)
+
+
+def popular_in_stock(database: Database, settings: Settings,
+                     limit: int) -> list[tuple[CatalogRow, float]]:
+    """The most popular in-stock products straight from Postgres, with their decayed
+    popularity, measured back from the newest event: what serves when no index can."""
+    weights = settings.event_weights()
+    with database.engine.connect() as conn:
+        rows = conn.execute(_POPULAR_PRODUCTS, {
+            "rate": math.log(2) / settings.popularity_half_life_days,
+            "w_view": weights["view"], "w_click": weights["click"],
+            "w_cart": weights["add_to_cart"], "w_purchase": weights["purchase"],
+            "window_days": settings.event_window_days, "limit": limit,
+        }).all()
+    return [(CatalogRow(*row[:-1]), float(row[-1])) for row in rows]
+
+
+POPULAR_POOL = 500  # enough for a request's filters to leave a full list
+
+
+class PopularInStock:
+    """The popular in-stock list (`POPULAR_POOL` products), read from Postgres at most
+    once per `ttl` seconds: what the stale-model guard serves from."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._rows: list[tuple[CatalogRow, float]] | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def rows(self, database: Database, settings: Settings) -> list[tuple[CatalogRow, float]]:
+        with self._lock:
+            if self._rows is None or time.monotonic() - self._read_at > self.ttl:
+                self._rows = popular_in_stock(database, settings, POPULAR_POOL)
+                self._read_at = time.monotonic()
+            return self._rows

@@ -96,6 +96,12 @@ class Settings:
         20, "Text neighbours with CF whose factors a product without interactions inherits."
     )
     products_batch_max: int = _setting(500, "Most products one bulk upsert request may hold.")
+    index_max_age_hours: float = _setting(
+        36.0, "An index built longer ago than this is stale: recommendations fall back."
+    )
+    fallback_cache_seconds: float = _setting(
+        300.0, "How long the fallback's popular list, read from Postgres, is reused."
+    )
     rec_candidates: int = _setting(30, "Candidates each recommendation retriever fetches.")
     rec_anchor_items: int = _setting(
         3, "Recent products (history, session) whose neighbours the content retriever takes."

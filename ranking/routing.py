@@ -25,6 +25,8 @@ class Route(StrEnum):
     """Enough history and a CF vector: collaborative and content scores blended."""
     SESSION = "session"
     """Anonymous, but the current session has events: items like the ones in it."""
+    FALLBACK = "fallback"
+    """The index is missing, too old or failing: popular items read from Postgres."""
 
 
 def route_for(

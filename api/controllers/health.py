@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 
 from api import schemas
@@ -19,7 +19,9 @@ class HealthController(Controller):
 
     @get("/ready", sync_to_thread=True)
     def ready(self, resources: NamedDependency[Resources]) -> Response[schemas.Readiness]:
-        """200 only when Postgres, the vector store and a live index are all usable."""
+        """200 only when Postgres, the vector store and a live index are all usable. An
+        index past its age still counts as ready (`index_stale` says so): recommendations
+        fall back to popularity and keep succeeding."""
         missing: list[str] = []
         postgres = resources.database.ping()
         if not postgres:
@@ -37,11 +39,30 @@ class HealthController(Controller):
             missing.append("index: no live version (run `lodestar reindex`)")
         elif store_ok and live.items_collection not in collections:
             missing.append(f"index: collection {live.items_collection} is missing")
+        age = resources.index_age_hours()
         body = schemas.Readiness(
             ready=not missing,
             postgres=postgres,
             vector_store=store_ok,
             index_version=live.version if live else None,
             missing=missing,
+            index_age_hours=round(age, 3) if age is not None else None,
+            index_stale=resources.index_stale(),
         )
         return Response(body, status_code=200 if not missing else 503)
+
+    @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
+    def metrics(self, resources: NamedDependency[Resources]) -> str:
+        """Prometheus text: recommendations per strategy, fallbacks per cause, the live
+        index's version, age and staleness, the item cache's size."""
+        live = resources.index.live
+        view = resources.index.view
+        age = resources.index_age_hours()
+        gauges = {
+            "lodestar_index_version": float(live.version) if live else 0.0,
+            "lodestar_index_age_hours": age if age is not None else -1.0,
+            "lodestar_index_stale": float(resources.index_stale()),
+            "lodestar_item_cache_items": float(len(view.items_cache))
+            if view is not None and view.items_cache is not None else 0.0,
+        }
+        return resources.metrics.render(gauges)

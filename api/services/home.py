@@ -27,6 +27,10 @@ def home_rows(
     picked = to_response(user_id, rec, version, request_id)
     shown = {item.product_id for item in picked.items}
     rows = [schemas.HomeRow("Picked for you", "picked_for_you", picked.items)]
+    if version is None:
+        # The fallback answered (no trustworthy index): the other rows need the index.
+        return schemas.HomeResponse(user_id=user_id, rows=rows, strategy=picked.strategy,
+                                    model_version=None, request_id=request_id)
 
     settings = resources.settings
     history = load_history(resources.database, user_id, session_id, None,

@@ -1,0 +1,90 @@
+"""The stale-model guard through the real stack: with an index too old, missing or
+failing, recommendations still succeed, from popularity in Postgres, and say so."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.resources import LiveIndex, Resources
+from indexing.vectorstore import open_vector_store
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def client_for(resources: Resources, **overrides: Any) -> Iterator[Client]:
+    settings = dataclasses.replace(resources.settings, index_poll_seconds=3600.0, **overrides)
+    served = Resources(settings=settings, database=resources.database, store=resources.store,
+                       index=resources.index, encoder=resources.encoder())
+    with TestClient(app=create_app(resources=served)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def stale(resources: Resources) -> Iterator[Client]:
+    yield from client_for(resources, index_max_age_hours=0.0)
+
+
+def metric(client: Client, line_start: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_stale_index_answers_with_popularity_from_postgres(
+    stale: Client, resources: Resources
+) -> None:
+    body = stale.get("/v1/users/U000001/recommendations?limit=10").json()
+    assert body["strategy"] == "fallback"
+    assert body["model_version"] is None
+    assert len(body["items"]) == 10
+    assert all(i["in_stock"] for i in body["items"])
+    assert max(Counter(i["category"] for i in body["items"]).values()) <= 3
+    category = body["items"][0]["category"]
+    only = stale.get("/v1/users/U000001/recommendations",
+                     params={"category": category, "limit": 5}).json()
+    assert only["items"] and all(i["category"] == category for i in only["items"])
+    assert {i["reason"]["kind"] for i in only["items"]} == {"popular_in_category"}
+
+
+def test_ready_and_metrics_say_the_index_is_stale(stale: Client) -> None:
+    stale.get("/v1/users/U000002/recommendations")
+    ready = stale.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["index_stale"] is True and ready.json()["index_age_hours"] >= 0
+    assert metric(stale, "lodestar_index_stale") == 1.0
+    assert metric(stale, 'lodestar_recommendations_fallback_total{cause="stale_index"}') >= 1
+
+
+def test_a_fresh_index_is_not_stale(client: Client) -> None:
+    assert client.get("/ready").json()["index_stale"] is False
+    assert client.get("/v1/users/U000001/recommendations").json()["strategy"] != "fallback"
+
+
+def test_a_failing_vector_store_falls_back(resources: Resources) -> None:
+    broken = open_vector_store(resources.settings)
+    broken.close()  # every call now fails, as a store that went away does
+    served = Resources(settings=dataclasses.replace(resources.settings,
+                                                    index_poll_seconds=3600.0),
+                       database=resources.database, store=broken, index=resources.index)
+    with TestClient(app=create_app(resources=served)) as c:
+        body = c.get("/v1/users/U000001/recommendations?limit=5").json()
+        assert body["strategy"] == "fallback" and len(body["items"]) == 5
+        assert metric(c, 'lodestar_recommendations_fallback_total{cause="vector_store_failed"}') == 1
+
+
+def test_no_live_index_falls_back(resources: Resources) -> None:
+    served = Resources(settings=dataclasses.replace(resources.settings,
+                                                    index_poll_seconds=3600.0),
+                       database=resources.database, store=resources.store,
+                       index=LiveIndex(resources.database))  # never refreshed: no version
+    with TestClient(app=create_app(resources=served)) as c:
+        body = c.get("/v1/users/U000001/home").json()
+        assert body["strategy"] == "fallback" and body["rows"][0]["items"]
