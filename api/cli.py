@@ -7,9 +7,11 @@ Errors print as one line on stderr, without a traceback (set LODESTAR_DEBUG=1 fo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -379,6 +381,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
 
     started = time.perf_counter()
+    if not settings.admin_key:
+        # The demo shows catalog writes; a key for this run only, printed below.
+        settings = dataclasses.replace(settings, admin_key=secrets.token_urlsafe(12))
     resources = Resources.open(settings)
     try:
         database = resources.database
@@ -390,6 +395,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         resources.index.refresh()
         if resources.index.live is None:
             print("indexing it (first run only; the text encoder takes a minute)...")
+            _reindex_in_process(resources)
+        elif resources.index_stale():
+            print(f"the index is older than {settings.index_max_age_hours:g} h: reindexing "
+                  "(unchanged texts come from the embedding cache)...")
             _reindex_in_process(resources)
         print(f"ready in {time.perf_counter() - started:.1f}s")
         if args.no_serve:
@@ -441,6 +450,10 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
               f"{_quote(category)}&max_price={float(price) * 1.5:.0f}&in_stock=true'")
     if shopper:
         print(f"  curl '{base}/v1/users/{shopper}/recommendations?limit=5'")
+    key = resources.settings.admin_key
+    print(f"  curl -X PUT '{base}/v1/products/NEW-1' -H 'X-Admin-Key: {key}' "
+          "-H 'content-type: application/json' -d '{\"title\": \"Insulated steel bottle 1 l\", "
+          "\"category\": \"Outdoor & Camping\", \"price\": 24.5}'")
     print("Press Ctrl+C to stop.\n")
 
 

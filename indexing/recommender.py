@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from indexing.collections import CF, CF_RAW, RANKING_FIELDS, TEXT
 from indexing.item_cache import CachedItem, ItemCache
-from indexing.vectorstore.port import Filter, Hit, Point, Query, VectorStore, point_id
+from indexing.vectorstore.port import Filter, Hit, Point, Query, Range, VectorStore, point_id
 from models.settings import Settings
 from ranking.candidates import Candidate, CandidatePool, Reason, ReasonKind
 from ranking.foldin import fold_in_user
@@ -218,7 +219,55 @@ class Recommender:
         if len(pool) == 0:
             return Recommendation([], route, alpha, refreshed)
         ranked = self._rank(pool, items, signals, weights, rules, request.limit)
+        if request.baseline is None and s.rec_new_item_share > 0:
+            ranked = self._explore_new(ranked, signals, vector, base, rules, request.limit)
         return Recommendation(ranked, route, alpha, refreshed)
+
+    def _explore_new(self, ranked: list[RankedItem], signals: _Signals, vector: Vector | None,
+                     base: Filter, rules: RuleSet, limit: int) -> list[RankedItem]:
+        """Epsilon-greedy exploration: a share of the slots goes to new products (created
+        within the exploration window) that fit the shopper best, by CF (inherited factors
+        make that possible) or by text for a shopper without a vector; for a shopper with
+        nothing to go by, the newest. New products ranked in on their own count first."""
+        s = self.settings
+        slots = max(1, round(s.rec_new_item_share * limit))
+        cutoff = rules.now - s.rec_new_item_days * 86_400.0
+        shown = ranked[:limit]
+        missing = slots - sum(float(i.payload.get("created_at", 0.0)) >= cutoff for i in shown)
+        if missing <= 0 or limit < 2:
+            return ranked
+        window = base.ranges.get("created_at", Range())
+        newest = Range(gte=max(cutoff, window.gte if window.gte is not None else cutoff),
+                       lte=window.lte)
+        flt = Filter(equals=base.equals, any_of=base.any_of,
+                     ranges={**base.ranges, "created_at": newest},
+                     exclude_ids=base.exclude_ids | {point_id(i.product_id) for i in shown})
+        wanted = missing * 4  # spares for the caps
+        anchors_of = (signals.anchors.get(CONTENT_RETRIEVER)
+                      or signals.anchors.get(SESSION_RETRIEVER))
+        if vector is not None:
+            hits = self.store.query(self.index.items, Query(vector, CF_RAW, wanted, flt))
+        elif anchors_of is not None:
+            texts, weights = anchors_of
+            hits = self.store.query(self.index.items,
+                                    Query(texts[int(np.argmax(weights))], TEXT, wanted, flt))
+        else:
+            hits = self.store.top_by(self.index.items, "created_at", wanted, flt,
+                                     payload_fields=())
+        if not hits:
+            return ranked
+        kept = shown[: limit - missing]
+        fresh = self.store.retrieve(self.index.items, [h.id for h in hits],
+                                    payload_fields=RANKING_FIELDS)
+        picks = _fitting_caps([dict(r.payload) for r in fresh if r.payload], kept, rules, missing)
+        if not picks:
+            return ranked
+        floor = min((i.score for i in kept), default=0.0)
+        explored = [RankedItem(str(p["product_id"]), floor, Reason(ReasonKind.NEW_ARRIVAL), p)
+                    for p in picks]
+        # In the middle of the list: seen, without displacing the best matches.
+        at = min(len(kept), limit // 2)
+        return [*kept[:at], *explored, *kept[at:]][:limit]
 
     def _resolve(self, found: _Found) -> tuple[CandidatePool, dict[str, CachedItem]]:
         """The pool of candidates behind the retrievers' ids. Every retriever's query
@@ -530,3 +579,26 @@ def _by_device_popularity(hits: Sequence[Hit], device: str) -> list[Hit]:
         on_device = float(by_device.get(device, 0.0))
         (used if on_device > 0 else unused).append(Hit(hit.id, on_device, hit.payload))
     return sorted(used, key=lambda h: -h.score) + unused
+
+
+def _fitting_caps(payloads: Sequence[Mapping[str, Any]], kept: Sequence[RankedItem],
+                  rules: RuleSet, n: int) -> list[Mapping[str, Any]]:
+    """Up to `n` of `payloads`, preferring in order those that keep the list within the
+    category and brand caps when added to `kept`; like the caps themselves, they give way
+    when nothing fits (a list filtered to one category cannot keep a category cap)."""
+    categories = Counter(str(i.payload.get("category", "")) for i in kept)
+    brands = Counter(str(i.payload.get("brand", "")) for i in kept)
+    fitting: list[Mapping[str, Any]] = []
+    others: list[Mapping[str, Any]] = []
+    for p in payloads:
+        category, brand = str(p.get("category", "")), str(p.get("brand", ""))
+        fits = ((rules.max_per_category is None or categories[category] < rules.max_per_category)
+                and (not brand or rules.max_per_brand is None
+                     or brands[brand] < rules.max_per_brand))
+        if fits and len(fitting) < n:
+            fitting.append(p)
+            categories[category] += 1
+            brands[brand] += 1
+        else:
+            others.append(p)
+    return [*fitting, *others][:n]

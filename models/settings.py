@@ -144,6 +144,9 @@ class Settings:
         "", "Comma-separated categories whose products may be recommended again after purchase."
     )
     rec_new_item_days: float = _setting(7.0, "Days a new product gets the exploration bonus.")
+    rec_new_item_share: float = _setting(
+        0.1, "Share of list slots kept for new products that fit the shopper (epsilon-greedy)."
+    )
     rec_new_boost: float = _setting(0.15, "Exploration bonus of a new product, fading to 0.")
     rec_promoted_boost: float = _setting(0.1, "Boost of a promoted product.")
 

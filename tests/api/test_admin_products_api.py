@@ -135,3 +135,34 @@ def test_delete_removes_from_catalog_and_index(
     assert live is not None
     assert resources.store.retrieve(live.items_collection, [point_id("DEL-1")]) == []
     assert admin_client.delete("/v1/products/DEL-1", headers=KEY).status_code == 404
+
+
+def test_a_share_of_slots_goes_to_new_products_that_fit(
+    admin_client: Client, resources: Resources
+) -> None:
+    admin_client.put("/v1/products/NEW-EXPLORE", headers=KEY, json={
+        "title": "Glow-in-the-dark star projector", "category": "Lighting", "price": 19.0})
+    with resources.database.engine.connect() as conn:
+        new = {r[0] for r in conn.execute(text(
+            "SELECT product_id FROM products WHERE created_at > now() - interval '7 days'"))}
+        users = [r[0] for r in conn.execute(text(
+            "SELECT user_id FROM events GROUP BY 1 HAVING count(*) >= 10 ORDER BY 1 LIMIT 12"))]
+    off = dataclasses.replace(resources.settings, rec_new_item_share=0.0)
+    plain = Resources(settings=off, database=resources.database, store=resources.store,
+                      index=resources.index, encoder=resources.encoder())
+    explored = 0
+    with TestClient(app=create_app(resources=plain)) as without:
+        for user in users:
+            url = f"/v1/users/{user}/recommendations?limit=10"
+            before = without.get(url).json()["items"]
+            after = admin_client.get(url).json()["items"]
+            assert len(after) == 10
+            if new & {i["product_id"] for i in before}:
+                continue  # a new product ranked in on its own: no slot needed
+            # One slot in ten (LODESTAR_REC_NEW_ITEM_SHARE 0.1), to a product created now.
+            arrivals = [i for i in after if i["reason"]["kind"] == "new_arrival"]
+            assert len(arrivals) == 1 and arrivals[0]["product_id"] in new
+            assert [i["product_id"] for i in after if i not in arrivals] == [
+                i["product_id"] for i in before][:9]
+            explored += 1
+    assert explored > 0

@@ -77,7 +77,8 @@ def test_a_failing_vector_store_falls_back(resources: Resources) -> None:
     with TestClient(app=create_app(resources=served)) as c:
         body = c.get("/v1/users/U000001/recommendations?limit=5").json()
         assert body["strategy"] == "fallback" and len(body["items"]) == 5
-        assert metric(c, 'lodestar_recommendations_fallback_total{cause="vector_store_failed"}') == 1
+        failed = 'lodestar_recommendations_fallback_total{cause="vector_store_failed"}'
+        assert metric(c, failed) == 1
 
 
 def test_no_live_index_falls_back(resources: Resources) -> None:
