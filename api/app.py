@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from api.controllers.admin import AdminController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
 from api.controllers.lists import ListsController
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
 
     return Litestar(
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
-                        EventController, ListsController, UserController],
+                        EventController, ListsController, UserController, AdminController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("reindex", help="build a new index version from Postgres and switch to it")
+    p.add_argument("--schedule", metavar="INTERVAL", default=None,
+                   help="keep running: reindex now and then every INTERVAL (30m, 6h, 1d)")
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser(
@@ -250,13 +252,24 @@ def _print_import_report(report: Any) -> None:
         print(f"  ... and {report.error_count - 20:,} more", file=sys.stderr)
 
 
-def cmd_reindex(_: argparse.Namespace, settings: Settings) -> int:
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from api.schedule import parse_interval, run_every
     from models.db import migrate, open_database
 
+    interval = None
+    if args.schedule is not None:
+        try:
+            interval = parse_interval(args.schedule)
+        except ValueError as exc:
+            raise CliError(f"--schedule: {exc}", EXIT_USAGE) from exc
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)
-        _reindex(database, settings)
+        if interval is None:
+            _reindex(database, settings)
+        else:
+            print(f"reindexing now and every {args.schedule}; Ctrl+C stops", flush=True)
+            run_every(interval, lambda: _reindex(database, settings))
     finally:
         database.close()
     return EXIT_OK

@@ -242,7 +242,7 @@ class Recommender:
         flt = Filter(equals=base.equals, any_of=base.any_of,
                      ranges={**base.ranges, "created_at": newest},
                      exclude_ids=base.exclude_ids | {point_id(i.product_id) for i in shown})
-        wanted = missing * 4  # spares for the caps
+        wanted = missing * 10  # spares: the caps may rule some out
         anchors_of = (signals.anchors.get(CONTENT_RETRIEVER)
                       or signals.anchors.get(SESSION_RETRIEVER))
         if vector is not None:
@@ -259,7 +259,8 @@ class Recommender:
         kept = shown[: limit - missing]
         fresh = self.store.retrieve(self.index.items, [h.id for h in hits],
                                     payload_fields=RANKING_FIELDS)
-        picks = _fitting_caps([dict(r.payload) for r in fresh if r.payload], kept, rules, missing)
+        picks = _fitting_caps([dict(r.payload) for r in fresh if r.payload], kept, rules,
+                              missing, base)
         if not picks:
             return ranked
         floor = min((i.score for i in kept), default=0.0)
@@ -582,23 +583,24 @@ def _by_device_popularity(hits: Sequence[Hit], device: str) -> list[Hit]:
 
 
 def _fitting_caps(payloads: Sequence[Mapping[str, Any]], kept: Sequence[RankedItem],
-                  rules: RuleSet, n: int) -> list[Mapping[str, Any]]:
-    """Up to `n` of `payloads`, preferring in order those that keep the list within the
-    category and brand caps when added to `kept`; like the caps themselves, they give way
-    when nothing fits (a list filtered to one category cannot keep a category cap)."""
+                  rules: RuleSet, n: int, flt: Filter) -> list[Mapping[str, Any]]:
+    """Up to `n` of `payloads`, in order, that keep the list within the category and brand
+    caps when added to `kept`. A cap the request's own filter makes impossible (a list of
+    one category cannot hold three per category) is not checked."""
+    per_category = None if "category" in flt.equals else rules.max_per_category
+    per_brand = None if "brand" in flt.equals else rules.max_per_brand
     categories = Counter(str(i.payload.get("category", "")) for i in kept)
     brands = Counter(str(i.payload.get("brand", "")) for i in kept)
-    fitting: list[Mapping[str, Any]] = []
-    others: list[Mapping[str, Any]] = []
+    picked: list[Mapping[str, Any]] = []
     for p in payloads:
         category, brand = str(p.get("category", "")), str(p.get("brand", ""))
-        fits = ((rules.max_per_category is None or categories[category] < rules.max_per_category)
-                and (not brand or rules.max_per_brand is None
-                     or brands[brand] < rules.max_per_brand))
-        if fits and len(fitting) < n:
-            fitting.append(p)
-            categories[category] += 1
-            brands[brand] += 1
-        else:
-            others.append(p)
-    return [*fitting, *others][:n]
+        if per_category is not None and categories[category] >= per_category:
+            continue
+        if brand and per_brand is not None and brands[brand] >= per_brand:
+            continue
+        picked.append(p)
+        categories[category] += 1
+        brands[brand] += 1
+        if len(picked) == n:
+            break
+    return picked

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Numeric,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -134,3 +135,27 @@ class EmbeddingCache(Base):
     encoder: Mapped[str] = mapped_column(Text, primary_key=True)
     text_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Job(Base):
+    """A background admin job (a reindex started over HTTP) and how far it got."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)  # running | done | failed
+    stage: Mapped[str | None] = mapped_column(Text, nullable=True)
+    done: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'done', 'failed')", name="known_job_status"),
+        Index("ux_jobs_one_active_per_kind", "kind", unique=True,
+              postgresql_where=text("status = 'running'")),
+    )

@@ -17,7 +17,7 @@ from indexing.encoder import SentenceEncoder
 from models.db import Database, migrate, open_database
 from models.settings import Settings
 
-TABLES = ("events", "products", "users", "index_versions", "embedding_cache")
+TABLES = ("events", "products", "users", "index_versions", "embedding_cache", "jobs")
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,23 @@
-"""What the admin catalog endpoints answer (the handlers live on ProductController, which
-owns the /v1/products paths)."""
+"""Admin endpoints: background reindex jobs; and what the admin catalog endpoints answer
+(those handlers live on ProductController, which owns the /v1/products paths)."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+from typing import Any
+
 import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from api import schemas
-from api.errors import ApiError
+from api.errors import ApiError, NotFound
+from api.resources import Resources
+from api.services import jobs as jobs_service
+from api.services.catalog_write import admin_guard
+from models import jobs
 
 
 class ProductWrite(msgspec.Struct):
@@ -31,3 +42,45 @@ class TooManyProducts(ApiError):
 class ProductDeleted(msgspec.Struct):
     deleted: str
     removed_from: list[str]
+
+
+class JobStarted(msgspec.Struct):
+    job_id: str
+    status: str
+    href: str
+
+
+class JobStatus(msgspec.Struct):
+    job_id: str
+    kind: str
+    status: str
+    stage: str | None
+    done: int
+    total: int
+    error: str | None
+    result: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class AdminController(Controller):
+    path = "/v1/admin"
+    tags = ["admin"]
+    guards = [admin_guard]
+
+    @post("/reindex", status_code=202, sync_to_thread=True)
+    def start_reindex(self, resources: NamedDependency[Resources]) -> JobStarted:
+        """Start a reindex in the background (admin: X-Admin-Key); 409 while one runs. The
+        live version keeps serving until the new one is switched in."""
+        job_id = jobs_service.start_reindex(resources)
+        return JobStarted(job_id, "running", f"/v1/admin/jobs/{job_id}")
+
+    @get("/jobs/{job_id:str}", sync_to_thread=True)
+    def job(self, resources: NamedDependency[Resources], job_id: FromPath[str]) -> JobStatus:
+        """A job's stage, progress, errors and, once done, its result. `lost` when its
+        process stopped reporting."""
+        info = jobs.get(resources.database, job_id)
+        if info is None:
+            raise NotFound("job", job_id)
+        return JobStatus(**dataclasses.asdict(info))

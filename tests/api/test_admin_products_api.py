@@ -159,9 +159,14 @@ def test_a_share_of_slots_goes_to_new_products_that_fit(
             assert len(after) == 10
             if new & {i["product_id"] for i in before}:
                 continue  # a new product ranked in on its own: no slot needed
-            # One slot in ten (LODESTAR_REC_NEW_ITEM_SHARE 0.1), to a product created now.
+            # One slot in ten (LODESTAR_REC_NEW_ITEM_SHARE 0.1), to a product created now,
+            # unless no new product keeps the category and brand caps.
             arrivals = [i for i in after if i["reason"]["kind"] == "new_arrival"]
-            assert len(arrivals) == 1 and arrivals[0]["product_id"] in new
+            assert len(arrivals) <= 1
+            if not arrivals:
+                assert after == before
+                continue
+            assert arrivals[0]["product_id"] in new
             assert [i["product_id"] for i in after if i not in arrivals] == [
                 i["product_id"] for i in before][:9]
             explored += 1

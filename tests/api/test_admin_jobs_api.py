@@ -1,0 +1,65 @@
+"""Reindex as a background job through the real stack, while the API keeps serving."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.resources import Resources
+from models import index_versions
+
+KEY = {"X-Admin-Key": "jobs-key"}
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture(scope="module")
+def admin(resources: Resources) -> Iterator[Client]:
+    resources.settings = dataclasses.replace(resources.settings, admin_key=KEY["X-Admin-Key"])
+    with TestClient(app=create_app(resources=resources)) as c:
+        yield c
+
+
+def test_reindex_job_runs_while_reads_keep_succeeding(
+    admin: Client, resources: Resources
+) -> None:
+    live = resources.index.live
+    assert live is not None
+    before = live.version
+    started = admin.post("/v1/admin/reindex", headers=KEY)
+    assert started.status_code == 202, started.text
+    job = started.json()["job_id"]
+    assert admin.post("/v1/admin/reindex", headers=KEY).status_code == 409
+
+    reads = failures = 0
+    deadline = time.monotonic() + 300
+    status = admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()
+    while status["status"] == "running" and time.monotonic() < deadline:
+        for url in ("/v1/users/U000001/recommendations?limit=5",
+                    "/v1/products/P000001/similar?limit=5", "/v1/trending?limit=5"):
+            response = admin.get(url)
+            reads += 1
+            failures += response.status_code != 200 or not response.json()["items"]
+        status = admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()
+    assert status["status"] == "done", status
+    assert reads > 0 and failures == 0
+    assert status["result"]["version"] == before + 1
+    assert status["stage"] is not None and status["finished_at"] is not None
+    assert resources.index.live is not None and resources.index.live.version == before + 1
+
+
+def test_a_reindex_held_elsewhere_refuses_the_job(admin: Client, resources: Resources) -> None:
+    with index_versions.reindex_lock(resources.database) as got:
+        assert got
+        response = admin.post("/v1/admin/reindex", headers=KEY)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "reindex_running"
+
+
+def test_jobs_need_the_key_and_exist(admin: Client) -> None:
+    assert admin.post("/v1/admin/reindex").status_code == 403
+    assert admin.get("/v1/admin/jobs/nope", headers=KEY).status_code == 404
