@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="report directory (default: <data dir>/evaluation)")
     p.add_argument("--json", action="store_true", help="also write evaluation.json")
+    p.add_argument("--cold-items", action="store_true",
+                   help="evaluate cold-start items instead: withhold products from training "
+                        "and measure whether they reach the shoppers who later wanted them")
+    p.add_argument("--cold-n", type=int, default=200,
+                   help="products withheld by --cold-items (default 200)")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("versions", help="list index versions")
@@ -302,6 +307,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from indexing.vectorstore import open_vector_store
     from models.db import migrate, open_database
 
+    if args.cold_items:
+        return _evaluate_cold_items(args, settings)
     try:
         options = EvaluationOptions(test_days=args.test_days, max_users=args.max_users,
                                     seed=args.seed, validation=args.validation)
@@ -323,6 +330,40 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         database.close()
     written = write_reports(result, out_dir, with_json=args.json)
     print(markdown(result))
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return EXIT_OK
+
+
+def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
+    from indexing import evaluate_cold
+    from indexing.encoder import load_encoder
+    from indexing.evaluate import NotEnoughEvents
+    from indexing.vectorstore import open_vector_store
+    from models.db import migrate, open_database
+
+    if args.validation:
+        raise CliError("--cold-items scores the test split only", EXIT_USAGE)
+    if args.cold_n < 1:
+        raise CliError("--cold-n must be at least 1", EXIT_USAGE)
+    options = evaluate_cold.ColdItemsOptions(test_days=args.test_days, n_items=args.cold_n,
+                                             max_users=args.max_users, seed=args.seed)
+    out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        store = open_vector_store(settings)
+        try:
+            result = evaluate_cold.evaluate_cold_items(
+                database, store, settings, lambda: load_encoder(settings), options,
+                progress=_progress_printer())
+        except NotEnoughEvents as exc:
+            raise CliError(str(exc), EXIT_USAGE) from exc
+        finally:
+            store.close()
+    finally:
+        database.close()
+    written = evaluate_cold.write_reports(result, out_dir, with_json=args.json)
+    print(evaluate_cold.markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return EXIT_OK
 

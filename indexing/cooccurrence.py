@@ -9,6 +9,7 @@ as everyone's companion, and unlike lift, does not reward pairs seen once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import text
@@ -28,6 +29,7 @@ _PAIRS = text(
           AND occurred_at <= CAST(:as_of AS timestamptz)
           AND (:window_days = 0
                OR occurred_at > CAST(:as_of AS timestamptz) - make_interval(days => :window_days))
+          AND product_id <> ALL(CAST(:withheld AS text[]))
     ),
     item_counts AS (SELECT product_id, count(*) AS n FROM baskets GROUP BY product_id)
     SELECT a.product_id, b.product_id,
@@ -43,9 +45,11 @@ _PAIRS = text(
 
 
 def bought_together(
-    database: Database, settings: Settings, as_of: datetime | None, per_item: int = 20
+    database: Database, settings: Settings, as_of: datetime | None, per_item: int = 20,
+    withheld: Sequence[str] = (),
 ) -> dict[str, list[tuple[str, float]]]:
-    """For each product, its companions (best first, ties by id), at most `per_item`."""
+    """For each product, its companions (best first, ties by id), at most `per_item`; the
+    events of `withheld` products are left out."""
     if as_of is None:
         return {}
     with database.engine.connect() as conn:
@@ -53,6 +57,7 @@ def bought_together(
             "as_of": as_of.isoformat(),
             "window_days": settings.event_window_days,
             "min_support": settings.bought_together_min_support,
+            "withheld": list(withheld),
         }).all()
     companions: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for a, b, score, _support in rows:

@@ -7,6 +7,7 @@ live traffic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,7 @@ _AGGREGATE = text(
     JOIN products p ON p.product_id = e.product_id
     WHERE e.occurred_at <= b.as_of
       AND (:window_days = 0 OR e.occurred_at > b.as_of - make_interval(days => :window_days))
+      AND e.product_id <> ALL(CAST(:withheld AS text[]))
     GROUP BY e.user_id, e.product_id
     """
 )
@@ -67,9 +69,11 @@ def resolve_as_of(database: Database, settings: Settings) -> datetime | None:
 
 
 def load_interactions(
-    database: Database, settings: Settings, as_of: datetime | None = None
+    database: Database, settings: Settings, as_of: datetime | None = None,
+    withheld: Sequence[str] = (),
 ) -> Interactions:
-    """Aggregate events per (user, product) in Postgres and build the sparse matrix."""
+    """Aggregate events per (user, product) in Postgres and build the sparse matrix; the
+    events of `withheld` products are left out (an evaluation of cold items)."""
     weights = settings.event_weights()
     params = {
         "as_of": as_of.isoformat() if as_of else settings.as_of,
@@ -79,6 +83,7 @@ def load_interactions(
         "w_purchase": weights["purchase"],
         "decay": settings.decay_per_day,
         "window_days": settings.event_window_days,
+        "withheld": list(withheld),
     }
     with database.engine.connect() as conn:
         rows = conn.execute(_AGGREGATE, params).all()

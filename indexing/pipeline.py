@@ -175,10 +175,12 @@ def build_index(
     items_collection: str,
     users_collection: str,
     progress: Progress | None = None,
+    withheld: Sequence[str] = (),
 ) -> BuiltIndex:
     """Write items and users collections from the catalog and the events up to the "as of"
     time. Touches no index version: the reindex records and switches; the offline
-    evaluator builds a train-only index this way and drops it afterwards."""
+    evaluator builds a train-only index this way and drops it afterwards, and its cold-item
+    evaluation leaves out every event of the `withheld` products."""
     stages = _Stages(progress)
     with stages.stage("catalog"):
         snapshot_at = _database_now(database)
@@ -193,13 +195,13 @@ def build_index(
         )
     with stages.stage("interactions"):
         as_of = resolve_as_of(database, settings)
-        interactions = load_interactions(database, settings, as_of)
+        interactions = load_interactions(database, settings, as_of, withheld)
     with stages.stage("als"):
         factors = train_als(interactions.matrix, settings)
     with stages.stage("popularity"):
-        popularity = popularity_by_device(database, settings, as_of)
+        popularity = popularity_by_device(database, settings, as_of, withheld)
     with stages.stage("bought_together"):
-        companions = bought_together(database, settings, as_of)
+        companions = bought_together(database, settings, as_of, withheld=withheld)
 
     item_cf = _item_factors_by_product(interactions, factors)
     with stages.stage("bootstrap"):

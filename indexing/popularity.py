@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,7 @@ _POPULARITY = text(
     WHERE e.occurred_at <= CAST(:as_of AS timestamptz)
       AND (:window_days = 0
            OR e.occurred_at > CAST(:as_of AS timestamptz) - make_interval(days => :window_days))
+      AND e.product_id <> ALL(CAST(:withheld AS text[]))
     GROUP BY e.product_id, e.device_type
     """
 )
@@ -48,7 +50,8 @@ def decayed_popularity(
 
 
 def popularity_by_device(
-    database: Database, settings: Settings, as_of: datetime | None
+    database: Database, settings: Settings, as_of: datetime | None,
+    withheld: Sequence[str] = (),
 ) -> Popularity:
     """Event-weighted popularity with a half-life (a setting), as of `as_of`, overall and
     split by the events' device type (events without one count only overall)."""
@@ -67,6 +70,7 @@ def popularity_by_device(
                 "w_cart": weights["add_to_cart"],
                 "w_purchase": weights["purchase"],
                 "window_days": settings.event_window_days,
+                "withheld": list(withheld),
             },
         ).all()
     overall: dict[str, float] = {}

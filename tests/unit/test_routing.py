@@ -48,7 +48,8 @@ def test_thresholds_are_parameters() -> None:
 
 
 def test_route_values_are_the_strategy_names_reported_to_clients() -> None:
-    assert [r.value for r in Route] == ["popular", "content", "content_knn", "hybrid", "session"]
+    assert [r.value for r in Route] == ["popular", "content", "content_knn", "hybrid", "session",
+                                       "fallback"]
     assert Route.HYBRID == "hybrid"
 
 
