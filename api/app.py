@@ -39,6 +39,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         )
         holder["resources"] = res
         poller = asyncio.create_task(_poll_live_index(res, settings.index_poll_seconds))
+        if settings.admin_key:
+            # Catalog writes embed text: load the encoder now, not in the first write.
+            warm = asyncio.create_task(asyncio.to_thread(res.encoder))
+            warm.add_done_callback(_log_failure)
         try:
             yield
         finally:
@@ -71,3 +75,9 @@ async def _poll_live_index(resources: Resources, every: float) -> None:
             await asyncio.to_thread(resources.index.refresh)
         except Exception:
             log.warning("could not check the live index version", exc_info=True)
+
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not load the encoder ahead of catalog writes",
+                    exc_info=task.exception())
