@@ -72,7 +72,7 @@ async def _poll_live_index(resources: Resources, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(resources.index.refresh)
+            await asyncio.to_thread(resources.refresh_index)
         except Exception:
             log.warning("could not check the live index version", exc_info=True)
 

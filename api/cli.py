@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="build a new index version from Postgres and switch to it")
     p.add_argument("--schedule", metavar="INTERVAL", default=None,
                    help="keep running: reindex now and then every INTERVAL (30m, 6h, 1d)")
+    p.add_argument("--job", default=None, help=argparse.SUPPRESS)  # run by the admin API
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser(
@@ -270,7 +271,9 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)
-        if interval is None:
+        if args.job is not None:
+            _reindex_job(database, settings, args.job)
+        elif interval is None:
             _reindex(database, settings)
         else:
             print(f"reindexing now and every {args.schedule}; Ctrl+C stops", flush=True)
@@ -278,6 +281,21 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.close()
     return EXIT_OK
+
+
+def _reindex_job(database: Any, settings: Settings, job_id: str) -> None:
+    from api.services.jobs import run_job
+    from indexing.encoder import load_encoder
+    from indexing.pipeline import ReindexBusy
+    from indexing.vectorstore import open_vector_store
+
+    store = open_vector_store(settings)
+    try:
+        run_job(database, store, settings, load_encoder(settings), job_id)
+    except ReindexBusy as exc:
+        raise CliError(str(exc), EXIT_BUSY) from exc
+    finally:
+        store.close()
 
 
 def _reindex(database: Any, settings: Settings) -> None:

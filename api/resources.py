@@ -15,6 +15,7 @@ import numpy as np
 from api.metrics import Metrics
 from indexing.encoder import Encoder, load_encoder
 from indexing.item_cache import ItemCache
+from indexing.live_catalog import catch_up
 from indexing.popularity import PopularInStock
 from indexing.recommender import IndexView
 from indexing.vectorstore import VectorStore, open_vector_store
@@ -102,6 +103,26 @@ class Resources:
         self._encoder_lock = threading.Lock()
         self.metrics = Metrics()
         self.fallback = PopularInStock(settings.fallback_cache_seconds)
+
+    def refresh_index(self) -> bool:
+        """Follow the live version; on a switch, bring the new version level with catalog
+        writes its build could not reach (it ran in another process, which held its
+        collection) and drop its cached items. True if the version changed."""
+        changed = self.index.refresh()
+        live = self.index.live
+        if changed and live is not None and live.catalog_read_at is not None:
+            try:
+                indexed, removed = catch_up(self.database, self.store, self.settings,
+                                            self.encoder, live.items_collection,
+                                            live.catalog_read_at)
+            except Exception:
+                log.warning("catch-up of version %s failed; its next reindex will have "
+                            "the latest catalog", live.version, exc_info=True)
+            else:
+                if indexed or removed:
+                    log.info("version %s caught up: %d products indexed, %d removed",
+                             live.version, indexed, removed)
+        return changed
 
     def index_age_hours(self) -> float | None:
         """How long ago the live version was built; None with no live version."""

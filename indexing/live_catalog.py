@@ -13,7 +13,9 @@ with what was written or deleted meanwhile, just before it goes live.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,53 +25,96 @@ from sqlalchemy import text
 
 from indexing.collections import CF, CF_RAW, TEXT, CatalogRow, catalog_texts, item_payload
 from indexing.encoder import Encoder, embed_with_cache
-from indexing.vectorstore.port import Filter, Point, Query, VectorStore, point_id
+from indexing.vectorstore.port import (
+    Filter,
+    Point,
+    Query,
+    VectorStore,
+    VectorStoreError,
+    point_id,
+)
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
 from ranking.bootstrap import neighbour_average
 
 Vector = npt.NDArray[np.float32]
+log = logging.getLogger(__name__)
 
 _CATALOG_COLUMNS = ("product_id, title, description, category, subcategory, brand, price, "
                     "tags, in_stock, promoted, created_at")
 
 
-def serving_collections(database: Database, store: VectorStore) -> list[str]:
-    """The items collections a catalog write must reach: the live version's and those of
-    versions being built that exist already (a build creates its collection midway)."""
-    names = []
+@dataclass(frozen=True)
+class Targets:
+    """Where a catalog write goes: the live version's items collection, which it must
+    reach, and those of versions being built, which it reaches when it can (a build in
+    another process holds its collection until it hands it over; the server re-indexes
+    what was written since the build read the catalog once it switches, see
+    `catch_up`)."""
+
+    live: str | None
+    building: list[str]
+
+    @property
+    def all(self) -> list[str]:
+        return ([self.live] if self.live else []) + self.building
+
+
+def serving_collections(database: Database, store: VectorStore) -> Targets:
     live = index_versions.live_version(database)
-    if live is not None:
-        names.append(live.items_collection)
     present = set(store.list_collections())
-    names += [v.items_collection for v in index_versions.stale_builds(database)
-              if v.items_collection in present]
-    return names
+    building = [v.items_collection for v in index_versions.stale_builds(database)
+                if v.items_collection in present]
+    return Targets(live.items_collection if live else None, building)
 
 
 def index_products(database: Database, store: VectorStore, settings: Settings,
-                   encoder: Encoder, collections: Sequence[str],
-                   rows: Sequence[CatalogRow]) -> None:
-    """Embed `rows` and upsert them into each of `collections`."""
-    if not rows or not collections:
-        return
-    vectors, _ = embed_with_cache(database, encoder, catalog_texts(rows))
-    for collection in collections:
-        ids = [point_id(r.product_id) for r in rows]
-        before = {r.id: r for r in store.retrieve(collection, ids, vectors=[CF, CF_RAW])}
-        points = []
-        for row, pid, vector in zip(rows, ids, vectors, strict=True):
-            old = before.get(pid)
-            points.append(_point(store, settings, collection, row, vector,
-                                 old.vectors if old else {}, (old.payload or {}) if old else {}))
-        store.upsert(collection, points)
+                   encoder: Encoder | Callable[[], Encoder], targets: Targets,
+                   rows: Sequence[CatalogRow]) -> list[str]:
+    """Embed `rows` and upsert them into the target collections; returns the collections
+    written. A build's collection that another process holds is skipped."""
+    if not rows or not targets.all:
+        return []
+    text_encoder = encoder() if callable(encoder) else encoder
+    vectors, _ = embed_with_cache(database, text_encoder, catalog_texts(rows))
+    written = []
+    for collection in targets.all:
+        try:
+            _upsert(store, settings, collection, rows, vectors)
+        except VectorStoreError:
+            if collection == targets.live:
+                raise
+            log.info("collection %s is busy in its build; the switch catches up", collection)
+            continue
+        written.append(collection)
+    return written
 
 
-def remove_products(store: VectorStore, collections: Sequence[str],
-                    product_ids: Sequence[str]) -> None:
-    for collection in collections:
-        store.delete(collection, [point_id(p) for p in product_ids])
+def _upsert(store: VectorStore, settings: Settings, collection: str,
+            rows: Sequence[CatalogRow], vectors: npt.NDArray[np.float32]) -> None:
+    ids = [point_id(r.product_id) for r in rows]
+    before = {r.id: r for r in store.retrieve(collection, ids, vectors=[CF, CF_RAW])}
+    points = []
+    for row, pid, vector in zip(rows, ids, vectors, strict=True):
+        old = before.get(pid)
+        points.append(_point(store, settings, collection, row, vector,
+                             old.vectors if old else {}, (old.payload or {}) if old else {}))
+    store.upsert(collection, points)
+
+
+def remove_products(store: VectorStore, targets: Targets,
+                    product_ids: Sequence[str]) -> list[str]:
+    written = []
+    for collection in targets.all:
+        try:
+            store.delete(collection, [point_id(p) for p in product_ids])
+        except VectorStoreError:
+            if collection == targets.live:
+                raise
+            continue
+        written.append(collection)
+    return written
 
 
 def catalog_rows(database: Database, product_ids: Sequence[str] | None = None,
@@ -91,19 +136,25 @@ def catalog_rows(database: Database, product_ids: Sequence[str] | None = None,
                                                          params)]
 
 
-def catch_up(database: Database, store: VectorStore, settings: Settings, encoder: Encoder,
-             collection: str, snapshot_ids: set[str], snapshot_at: datetime) -> tuple[int, int]:
-    """Bring a freshly built collection level with the catalog: products written since
-    the build read the catalog at `snapshot_at` are indexed, products deleted since are
-    removed. Returns (indexed, removed)."""
+def catch_up(database: Database, store: VectorStore, settings: Settings,
+             encoder: Encoder | Callable[[], Encoder], collection: str,
+             snapshot_at: datetime, snapshot_ids: set[str] | None = None) -> tuple[int, int]:
+    """Bring a built collection level with the catalog: products written since the build
+    read the catalog at `snapshot_at` are indexed, and products deleted since are removed
+    (those deleted through the API since, and when `snapshot_ids`, the catalog as read,
+    is given, any of those no longer in it). Returns (indexed, removed). Idempotent."""
     changed = catalog_rows(database, updated_since=snapshot_at)
     with database.engine.connect() as conn:
         now_ids = {str(r[0]) for r in conn.execute(text("SELECT product_id FROM products"))}
-    new = catalog_rows(database, sorted(now_ids - snapshot_ids))
+        deleted = {str(r[0]) for r in conn.execute(text(
+            "SELECT product_id FROM deleted_products WHERE deleted_at >= :since"),
+            {"since": snapshot_at})}
+    new = catalog_rows(database, sorted(now_ids - snapshot_ids)) if snapshot_ids else []
     rows = {r.product_id: r for r in (*changed, *new)}
-    index_products(database, store, settings, encoder, [collection], list(rows.values()))
-    gone = sorted(snapshot_ids - now_ids)
-    remove_products(store, [collection], gone)
+    target = Targets(collection, [])
+    index_products(database, store, settings, encoder, target, list(rows.values()))
+    gone = sorted(((snapshot_ids or set()) | deleted) - now_ids)
+    remove_products(store, target, gone)
     return len(rows), len(gone)
 
 

@@ -250,12 +250,16 @@ def _build(
         # Products written or deleted while the build ran; a write from now on reaches this
         # collection directly (see live_catalog.serving_collections).
         caught_up, removed = catch_up(database, store, settings, encoder,
-                                      version.items_collection, set(built.catalog_ids),
-                                      built.catalog_read_at)
+                                      version.items_collection, built.catalog_read_at,
+                                      set(built.catalog_ids))
         log.info("catch-up of version %s: %d products indexed, %d removed", version.version,
                  caught_up, removed)
     built.timings["catch_up"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
+    # Hand the new collections over before they go live: a server in another process
+    # (embedded engine: one process per shard) opens them on its next request.
+    store.release(version.items_collection)
+    store.release(version.users_collection)
     store.set_alias(settings.items_alias, version.items_collection)
     store.set_alias(settings.users_alias, version.users_collection)
     index_versions.finish_version(
@@ -269,6 +273,7 @@ def _build(
         n_events=built.n_events,
         encoder=encoder.name,
         cf_gram=np.ascontiguousarray(built.gram, dtype=np.float32).tobytes(),
+        catalog_read_at=built.catalog_read_at,
     )
     timings = {**built.timings, "switch": round(time.perf_counter() - started, 3)}
     # Recorded after the switch so that the switch's own time is in the record too.

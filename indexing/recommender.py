@@ -276,7 +276,8 @@ class Recommender:
         ids = found.ids()
         cached = dict(zip(ids, self.cache.get(self.store, self.index.items, ids),
                           strict=True))
-        candidates = {i: dataclasses.replace(item.candidate, in_stock=True)
+        candidates = {i: item.candidate if item.candidate.in_stock
+                      else dataclasses.replace(item.candidate, in_stock=True)
                       for i, item in cached.items() if item is not None}
         pool = CandidatePool()
         for retriever, i, score, reason in found.hits:

@@ -31,6 +31,7 @@ class VersionInfo:
     n_events: int
     encoder: str
     timings: dict[str, Any]
+    catalog_read_at: datetime | None = None
 
 
 def _info(row: IndexVersion) -> VersionInfo:
@@ -47,6 +48,7 @@ def _info(row: IndexVersion) -> VersionInfo:
         n_events=row.n_events,
         encoder=row.encoder,
         timings=dict(row.timings or {}),
+        catalog_read_at=row.catalog_read_at,
     )
 
 

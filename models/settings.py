@@ -179,6 +179,18 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment `from_env` reads back (unset ones left out):
+        how a child process (a reindex job) gets exactly the settings of its parent."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
+            out[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return out
+
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
         """(environment name, default, description) for every setting."""

@@ -113,6 +113,8 @@ class IndexVersion(Base):
     timings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    catalog_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
     # Yᵀ·Y of the raw item factors, float32 (f × f), for folding shoppers in at serve time.
     cf_gram: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
@@ -159,3 +161,15 @@ class Job(Base):
         Index("ux_jobs_one_active_per_kind", "kind", unique=True,
               postgresql_where=text("status = 'running'")),
     )
+
+
+class DeletedProduct(Base):
+    """A product deleted through the API, and when: so that an index built before the
+    deletion drops it when it goes live."""
+
+    __tablename__ = "deleted_products"
+
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_deleted_products_deleted_at", "deleted_at"),)

@@ -27,7 +27,7 @@ class HealthController(Controller):
         if not postgres:
             missing.append("postgres")
         else:
-            resources.index.refresh()
+            resources.refresh_index()
         try:
             collections = set(resources.store.list_collections())
             store_ok = True

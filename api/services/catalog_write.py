@@ -202,12 +202,14 @@ def upsert_products(resources: Resources, products: Sequence[ValidProduct]) -> W
             }).one()
             rows.append(CatalogRow(*row[:-1]))
             created.append(bool(row[-1]))
-        collections = serving_collections(database, store)
+        conn.execute(text("DELETE FROM deleted_products WHERE product_id = ANY(:ids)"),
+                     {"ids": [p.product_id for p in products]})
+        targets = serving_collections(database, store)
         # Inside the transaction: if the store fails, Postgres keeps the old rows.
-        index_products(database, store, resources.settings, resources.encoder(), collections,
-                       rows)
+        written = index_products(database, store, resources.settings, resources.encoder,
+                                 targets, rows)
     _forget(resources, [r.product_id for r in rows])
-    return Written(rows, created, collections)
+    return Written(rows, created, written)
 
 
 def delete_product(resources: Resources, product_id: str) -> list[str]:
@@ -218,10 +220,12 @@ def delete_product(resources: Resources, product_id: str) -> list[str]:
                             {"p": product_id}).rowcount
         if not gone:
             raise NotFound("product", product_id)
-        collections = serving_collections(database, store)
-        remove_products(store, collections, [product_id])
+        conn.execute(text(
+            "INSERT INTO deleted_products (product_id) VALUES (:p) "
+            "ON CONFLICT (product_id) DO UPDATE SET deleted_at = now()"), {"p": product_id})
+        written = remove_products(store, serving_collections(database, store), [product_id])
     _forget(resources, [product_id])
-    return collections
+    return written
 
 
 def _forget(resources: Resources, product_ids: Sequence[str]) -> None:

@@ -277,6 +277,9 @@ class ClientVectorStore:
             for p in response.points
         ]
 
+    def release(self, collection: str) -> None:
+        """Nothing to let go of: a Qdrant server serves every client at once."""
+
     def finish_bulk_load(self, collection: str) -> None:
         """Wait until the server has built its indexes (collection status green).
 

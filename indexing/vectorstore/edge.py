@@ -307,6 +307,16 @@ class EdgeVectorStore:
         except Exception as exc:
             raise _failed("optimize", collection, exc) from exc
 
+    def release(self, collection: str) -> None:
+        """Close the collection's shard (flushing it) so another process can open it."""
+        with self._lock:
+            shard = self._shards.pop(collection, None)
+        if shard is not None:
+            try:
+                shard.close()
+            except Exception as exc:
+                raise _failed("release", collection, exc) from exc
+
     # --- aliases ---------------------------------------------------------------------------
 
     def set_alias(self, alias: str, collection: str) -> None:

@@ -174,6 +174,10 @@ class VectorStore(Protocol):
     def finish_bulk_load(self, collection: str) -> None:
         """Build indexes after a bulk load, blocking until queries are fast."""
 
+    def release(self, collection: str) -> None:
+        """Let go of a collection this store wrote, so that another process can open it (the
+        embedded engine opens a shard in one process at a time); it reopens on next use."""
+
     def set_alias(self, alias: str, collection: str) -> None:
         """Point `alias` at `collection` atomically (create or move)."""
 

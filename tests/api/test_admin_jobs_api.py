@@ -45,10 +45,11 @@ def test_reindex_job_runs_while_reads_keep_succeeding(
             reads += 1
             failures += response.status_code != 200 or not response.json()["items"]
         status = admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()
-    assert status["status"] == "done", status
+    assert status["status"] == "done", status["error"]
     assert reads > 0 and failures == 0
     assert status["result"]["version"] == before + 1
     assert status["stage"] is not None and status["finished_at"] is not None
+    resources.refresh_index()  # what the server's poller does every few seconds
     assert resources.index.live is not None and resources.index.live.version == before + 1
 
 

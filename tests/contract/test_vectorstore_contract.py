@@ -303,6 +303,11 @@ def test_payload_is_returned_only_when_asked(store: VectorStore, items: str) -> 
     assert [h.payload["category"] for h in full if h.payload] == ["shoes", "shoes"]
 
 
+def test_release_keeps_the_collection_usable(store: VectorStore, items: str) -> None:
+    store.release(items)
+    assert store.count(items) == 6
+
+
 def test_payload_fields_pick_the_keys_returned(store: VectorStore, items: str) -> None:
     query = Query(vec(1, 0, 0, 0), "text", 2, with_payload=True, payload_fields=("category",))
     for batch in (store.query(items, query), store.query_batch(items, [query])[0]):
@@ -590,6 +595,21 @@ def test_shard_open_in_another_process_gives_vector_store_error(tmp_path: Path) 
     reopened = EdgeVectorStore(tmp_path)
     assert reopened.count("items") == 0
     reopened.close()
+
+
+def test_a_released_collection_opens_in_another_store_and_comes_back(tmp_path: Path) -> None:
+    builder = EdgeVectorStore(tmp_path)
+    builder.create_collection("items", SPEC)
+    builder.upsert("items", [item(1), item(2)])
+    builder.release("items")
+    server = EdgeVectorStore(tmp_path)
+    assert server.count("items") == 2  # the builder let go: the shard opens here
+    server.release("items")
+    builder.upsert("items", [item(3)])  # and reopens where it is used again
+    assert builder.count("items") == 3
+    builder.release("never-opened")  # nothing to let go of
+    builder.close()
+    server.close()
 
 
 def test_a_closed_store_refuses_further_use(tmp_path: Path) -> None:
