@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Written by `python -m bench.reindex_under_load` on {time.strftime('%Y-%m-%d')}: "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"Shop: {args.products:,} products, {args.users:,} users, {args.events:,} events. "
-        "`lodestar serve` (one worker) runs the reindex job in a thread while one client "
+        "`lodestar serve` (one worker) runs the reindex job (a child process) while one client "
         "sends recommendations, similar-items and trending requests in turn, one at a time.",
         "",
         "| phase | requests | failed | p50 ms | p99 ms |",

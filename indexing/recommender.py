@@ -44,6 +44,8 @@ CONTENT_RETRIEVER = "content"
 SESSION_RETRIEVER = "session"
 COPURCHASE_RETRIEVER = "co_purchase"
 POPULAR_RETRIEVER = "popular"
+_EXACT_NEW_ITEMS = 5_000  # new products searched exhaustively up to this many
+
 RETRIEVERS = (CF_RETRIEVER, KNN_RETRIEVER, CONTENT_RETRIEVER, SESSION_RETRIEVER,
               COPURCHASE_RETRIEVER, POPULAR_RETRIEVER)
 
@@ -242,15 +244,23 @@ class Recommender:
         flt = Filter(equals=base.equals, any_of=base.any_of,
                      ranges={**base.ranges, "created_at": newest},
                      exclude_ids=base.exclude_ids | {point_id(i.product_id) for i in shown})
+        # Few products are new at any time: count them first (the payload index answers
+        # that at once), and search the few exhaustively. A graph search for points that a
+        # filter almost never lets through walks most of the graph before it gives up.
+        n_new = self.store.count(self.index.items, Filter(ranges={"created_at": newest}))
+        if n_new == 0:
+            return ranked
+        exact = n_new <= _EXACT_NEW_ITEMS
         wanted = missing * 10  # spares: the caps may rule some out
         anchors_of = (signals.anchors.get(CONTENT_RETRIEVER)
                       or signals.anchors.get(SESSION_RETRIEVER))
         if vector is not None:
-            hits = self.store.query(self.index.items, Query(vector, CF_RAW, wanted, flt))
+            hits = self.store.query(self.index.items,
+                                    Query(vector, CF_RAW, wanted, flt, exact=exact))
         elif anchors_of is not None:
             texts, weights = anchors_of
-            hits = self.store.query(self.index.items,
-                                    Query(texts[int(np.argmax(weights))], TEXT, wanted, flt))
+            hits = self.store.query(self.index.items, Query(
+                texts[int(np.argmax(weights))], TEXT, wanted, flt, exact=exact))
         else:
             hits = self.store.top_by(self.index.items, "created_at", wanted, flt,
                                      payload_fields=())
