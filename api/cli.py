@@ -16,11 +16,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from models.settings import Settings, SettingsError
 
 log = logging.getLogger("lodestar")
+_T = TypeVar("_T")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -319,11 +320,8 @@ def _reindex(database: Any, settings: Settings) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from indexing.encoder import load_encoder
-    from indexing.evaluate import EvaluationOptions, NotEnoughEvents, evaluate
+    from indexing.evaluate import EvaluationOptions, evaluate
     from indexing.evaluate_report import markdown, write_reports
-    from indexing.vectorstore import open_vector_store
-    from models.db import migrate, open_database
 
     if args.cold_items:
         return _evaluate_cold_items(args, settings)
@@ -332,20 +330,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
                                     seed=args.seed, validation=args.validation)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
+    result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
+        db, store, settings, encoder, options, progress=_progress_printer()))
     out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
-    database = open_database(settings, pool_size=2)
-    try:
-        migrate(database)
-        store = open_vector_store(settings)
-        try:
-            result = evaluate(database, store, settings, lambda: load_encoder(settings),
-                              options, progress=_progress_printer())
-        except NotEnoughEvents as exc:
-            raise CliError(str(exc), EXIT_USAGE) from exc
-        finally:
-            store.close()
-    finally:
-        database.close()
     written = write_reports(result, out_dir, with_json=args.json)
     print(markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -354,10 +341,6 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
     from indexing import evaluate_cold
-    from indexing.encoder import load_encoder
-    from indexing.evaluate import NotEnoughEvents
-    from indexing.vectorstore import open_vector_store
-    from models.db import migrate, open_database
 
     if args.validation:
         raise CliError("--cold-items scores the test split only", EXIT_USAGE)
@@ -365,25 +348,37 @@ def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("--cold-n must be at least 1", EXIT_USAGE)
     options = evaluate_cold.ColdItemsOptions(test_days=args.test_days, n_items=args.cold_n,
                                              max_users=args.max_users, seed=args.seed)
+    result = _run_evaluation(settings, lambda db, store, encoder:
+                             evaluate_cold.evaluate_cold_items(
+                                 db, store, settings, encoder, options,
+                                 progress=_progress_printer()))
     out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    written = evaluate_cold.write_reports(result, out_dir, with_json=args.json)
+    print(evaluate_cold.markdown(result))
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_evaluation(settings: Settings, run: Callable[[Any, Any, Any], _T]) -> _T:
+    """Open the database and the store, run an evaluation (handed a loader of the encoder,
+    so a refused split costs no model load), close both; a thin split is a usage error."""
+    from indexing.encoder import load_encoder
+    from indexing.evaluate import NotEnoughEvents
+    from indexing.vectorstore import open_vector_store
+    from models.db import migrate, open_database
+
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)
         store = open_vector_store(settings)
         try:
-            result = evaluate_cold.evaluate_cold_items(
-                database, store, settings, lambda: load_encoder(settings), options,
-                progress=_progress_printer())
+            return run(database, store, lambda: load_encoder(settings))
         except NotEnoughEvents as exc:
             raise CliError(str(exc), EXIT_USAGE) from exc
         finally:
             store.close()
     finally:
         database.close()
-    written = evaluate_cold.write_reports(result, out_dir, with_json=args.json)
-    print(evaluate_cold.markdown(result))
-    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    return EXIT_OK
 
 
 def cmd_versions(_: argparse.Namespace, settings: Settings) -> int:

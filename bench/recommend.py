@@ -73,9 +73,10 @@ def time_gets(http: httpx.Client, urls: Sequence[str]) -> dict[str, float]:
     return {"n": len(lat), "p50": percentile(lat, 50), "p99": percentile(lat, 99)}
 
 
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+def serve(settings: Settings,
+          extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.data_dir))
+    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.data_dir), **(extra_env or {}))
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

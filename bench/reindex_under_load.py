@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -25,32 +24,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import httpx
 
-from bench.recommend import pick_users, popular_products
-from bench.similar import ROOT, free_port, percentile, prepare
+from bench.recommend import pick_users, popular_products, serve
+from bench.similar import ROOT, percentile, prepare
 from models.db import migrate, open_database
 from models.settings import Settings
 
 RESULTS = ROOT / "results" / "reindex_under_load.md"
 ADMIN_KEY = "bench-admin-key"
-
-
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.data_dir),
-               LODESTAR_ADMIN_KEY=ADMIN_KEY)
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/ready").status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("server did not become ready")
 
 
 def read_loop(http: httpx.Client, urls: Sequence[str], until: float | None,
@@ -106,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     urls = [url for u, p in zip(users, products, strict=False) for url in (
         f"/v1/users/{u}/recommendations?limit=10", f"/v1/products/{p}/similar?limit=10",
         "/v1/trending?limit=10")]
-    server, base = serve(settings)
+    server, base = serve(settings, {"LODESTAR_ADMIN_KEY": ADMIN_KEY})
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
             before = http.get("/ready").json()["index_version"]

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
-from typing import Any
-
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
@@ -50,20 +46,6 @@ class JobStarted(msgspec.Struct):
     href: str
 
 
-class JobStatus(msgspec.Struct):
-    job_id: str
-    kind: str
-    status: str
-    stage: str | None
-    done: int
-    total: int
-    error: str | None
-    result: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-
-
 class AdminController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
@@ -77,10 +59,11 @@ class AdminController(Controller):
         return JobStarted(job_id, "running", f"/v1/admin/jobs/{job_id}")
 
     @get("/jobs/{job_id:str}", sync_to_thread=True)
-    def job(self, resources: NamedDependency[Resources], job_id: FromPath[str]) -> JobStatus:
+    def job(self, resources: NamedDependency[Resources],
+            job_id: FromPath[str]) -> jobs.JobInfo:
         """A job's stage, progress, errors and, once done, its result. `lost` when its
         process stopped reporting."""
         info = jobs.get(resources.database, job_id)
         if info is None:
             raise NotFound("job", job_id)
-        return JobStatus(**dataclasses.asdict(info))
+        return info
