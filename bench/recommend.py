@@ -30,7 +30,14 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
-from bench.similar import ROOT, free_port, percentile, prepare
+from bench.similar import (
+    ROOT,
+    add_scale_arguments,
+    free_port,
+    percentile,
+    prepare,
+    shop_settings,
+)
 from models import index_versions
 from models.db import Database, migrate, open_database
 from models.settings import Settings
@@ -96,9 +103,7 @@ def serve(settings: Settings,
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    add_scale_arguments(parser)
     parser.add_argument("--requests", type=int, default=300, help="per shopper group")
     parser.add_argument("--warm-up", type=int, default=2000,
                         help="requests of other shoppers that fill the server's item cache")
@@ -109,8 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.reindex = False
 
-    data_dir = ROOT / ".data" / f"p{args.products}-u{args.users}-e{args.events}"
-    settings = Settings.from_env(data_dir=data_dir, database_url=None, qdrant_url=None)
+    settings = shop_settings(args)
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)

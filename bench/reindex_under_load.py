@@ -25,9 +25,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx
 
 from bench.recommend import pick_users, popular_products, serve
-from bench.similar import ROOT, percentile, prepare
+from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
 from models.db import migrate, open_database
-from models.settings import Settings
 
 RESULTS = ROOT / "results" / "reindex_under_load.md"
 ADMIN_KEY = "bench-admin-key"
@@ -67,14 +66,11 @@ def read_loop(http: httpx.Client, urls: Sequence[str], until: float | None,
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    add_scale_arguments(parser)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.reindex = False
-    data_dir = ROOT / ".data" / f"p{args.products}-u{args.users}-e{args.events}"
-    settings = Settings.from_env(data_dir=data_dir, database_url=None, qdrant_url=None)
+    settings = shop_settings(args)
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)

@@ -71,6 +71,22 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, (time.perf_counter() - started) * 1000
 
 
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """The shop's size: every benchmark shares one generated shop per scale."""
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+
+
+def shop_dir(args: argparse.Namespace) -> Path:
+    return ROOT / ".data" / f"p{args.products}-u{args.users}-e{args.events}"
+
+
+def shop_settings(args: argparse.Namespace) -> Settings:
+    """Settings for the shop of this scale: embedded Postgres and engine in its data dir."""
+    return Settings.from_env(data_dir=shop_dir(args), database_url=None, qdrant_url=None)
+
+
 def prepare(args: argparse.Namespace, settings: Settings, database: Database) -> dict[str, float]:
     """Generate and index the shop unless the data dir already holds this scale."""
     with database.engine.connect() as conn:
@@ -346,9 +362,7 @@ def write_report(args: argparse.Namespace, timings: dict[str, float],
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    add_scale_arguments(parser)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--http-rounds", type=int, default=3)
     parser.add_argument("--local-queries", type=int, default=40,
@@ -359,10 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--note", default="", help="a line about the run for the report")
     args = parser.parse_args(argv)
 
-    data_dir = ROOT / ".data" / f"p{args.products}-u{args.users}-e{args.events}"
-    if args.fresh and data_dir.exists():
-        shutil.rmtree(data_dir)
-    settings = Settings.from_env(data_dir=data_dir, database_url=None, qdrant_url=None)
+    if args.fresh and shop_dir(args).exists():
+        shutil.rmtree(shop_dir(args))
+    settings = shop_settings(args)
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)

@@ -29,12 +29,11 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
 
-from indexing.collections import TEXT
 from indexing.encoder import Encoder
 from indexing.item_cache import ItemCache
 from indexing.pipeline import build_index
 from indexing.recommender import IndexView, RankedItem, Recommender, RecRequest
-from indexing.vectorstore.port import Filter, Range, VectorStore, point_id
+from indexing.vectorstore.port import Filter, Range, VectorStore
 from models.db import Database
 from models.settings import Settings
 from ranking.history import Interaction, ShopperHistory
@@ -75,7 +74,6 @@ MIN_EVENTS_PER_SIDE = 10
 
 _US_PER_DAY = 86_400 * 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_RETRIEVE_BATCH = 1_000
 
 
 class NotEnoughEvents(ValueError):
@@ -392,7 +390,10 @@ def evaluate(
         stage = time.perf_counter()
         shown = sorted({p for per_user in shown_lists.lists.values()
                         for ids in per_user.values() for p in ids})
-        vectors = _text_vectors(store, items_name, shown)
+        # The recommender read every shown product's vectors already: its cache has them.
+        vectors = {p: item.text for p, item in zip(
+            shown, recommender.cache.get_products(store, items_name, shown), strict=True)
+            if item is not None and item.text is not None}
     finally:
         for name in (items_name, users_name):
             store.drop_collection(name)
@@ -483,18 +484,6 @@ def _recommend_all(
             done += 1
             if done % 50 == 0 or done == total:
                 report("recommend", done, total)
-    return out
-
-
-def _text_vectors(store: VectorStore, collection: str,
-                  product_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
-    out: dict[str, npt.NDArray[np.float32]] = {}
-    for start in range(0, len(product_ids), _RETRIEVE_BATCH):
-        chunk = product_ids[start:start + _RETRIEVE_BATCH]
-        for record in store.retrieve(collection, [point_id(p) for p in chunk],
-                                     vectors=[TEXT], with_payload=True):
-            if record.payload is not None and TEXT in record.vectors:
-                out[str(record.payload["product_id"])] = record.vectors[TEXT]
     return out
 
 

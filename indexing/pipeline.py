@@ -247,8 +247,9 @@ def _build(
                         version.users_collection, progress)
     started = time.perf_counter()
     if built.catalog_read_at is not None:
-        # Products written or deleted while the build ran; a write from now on reaches this
-        # collection directly (see live_catalog.serving_collections).
+        # Products written or deleted while the build ran. A write that comes later reaches
+        # this collection directly if this process can open it, else through the serving
+        # process's catch-up after the switch (see Resources.refresh_index).
         caught_up, removed = catch_up(database, store, settings, encoder,
                                       version.items_collection, built.catalog_read_at,
                                       set(built.catalog_ids))

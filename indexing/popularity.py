@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import text
 
 from indexing.collections import CatalogRow
+from indexing.interactions import resolve_as_of
+from indexing.live_catalog import catalog_rows
 from models.db import Database
 from models.settings import Settings
 
@@ -82,43 +84,24 @@ def popularity_by_device(
     return Popularity(overall, by_device)
 
 
-_POPULAR_PRODUCTS = text(
-    """
-    WITH newest AS (SELECT max(occurred_at) AS t FROM events),
-    scored AS (
-        SELECT e.product_id,
-               SUM(CASE e.event_type
-                     WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
-                     WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
-                   END
-                   * exp(-:rate * EXTRACT(EPOCH FROM (n.t - e.occurred_at)) / 86400.0)) AS score
-        FROM events e CROSS JOIN newest n
-        WHERE :window_days = 0 OR e.occurred_at > n.t - make_interval(days => :window_days)
-        GROUP BY e.product_id
-    )
-    SELECT p.product_id, p.title, p.description, p.category, p.subcategory, p.brand, p.price,
-           p.tags, p.in_stock, p.promoted, p.created_at, s.score
-    FROM scored s JOIN products p USING (product_id)
-    WHERE p.in_stock
-    ORDER BY s.score DESC, p.product_id
-    LIMIT :limit
-    """
-)
-
-
 def popular_in_stock(database: Database, settings: Settings,
                      limit: int) -> list[tuple[CatalogRow, float]]:
     """The most popular in-stock products straight from Postgres, with their decayed
-    popularity, measured back from the newest event: what serves when no index can."""
-    weights = settings.event_weights()
-    with database.engine.connect() as conn:
-        rows = conn.execute(_POPULAR_PRODUCTS, {
-            "rate": math.log(2) / settings.popularity_half_life_days,
-            "w_view": weights["view"], "w_click": weights["click"],
-            "w_cart": weights["add_to_cart"], "w_purchase": weights["purchase"],
-            "window_days": settings.event_window_days, "limit": limit,
-        }).all()
-    return [(CatalogRow(*row[:-1]), float(row[-1])) for row in rows]
+    popularity as a reindex would compute it: what serves when no index can."""
+    overall = popularity_by_device(database, settings, resolve_as_of(database, settings)).overall
+    ranked = sorted(overall, key=lambda pid: (-overall[pid], pid))
+    out: list[tuple[CatalogRow, float]] = []
+    # Most popular products are in stock: read the catalog a couple of screens at a time.
+    step = max(2 * limit, 1)
+    for start in range(0, len(ranked), step):
+        rows = {r.product_id: r for r in catalog_rows(database, ranked[start:start + step])}
+        for pid in ranked[start:start + step]:
+            row = rows.get(pid)
+            if row is not None and row.in_stock:
+                out.append((row, overall[pid]))
+                if len(out) == limit:
+                    return out
+    return out
 
 
 POPULAR_POOL = 500  # enough for a request's filters to leave a full list

@@ -284,18 +284,18 @@ class Recommender:
         """The pool of candidates behind the retrievers' ids. Every retriever's query
         filters on stock, so each candidate is in stock now whatever the cache recalls."""
         ids = found.ids()
-        cached = dict(zip(ids, self.cache.get(self.store, self.index.items, ids),
-                          strict=True))
+        # A point gone since its query (deleted meanwhile) has nothing to show.
+        cached = {i: item for i, item in zip(ids, self.cache.get(self.store, self.index.items,
+                                                                 ids), strict=True)
+                  if item is not None}
         candidates = {i: item.candidate if item.candidate.in_stock
                       else dataclasses.replace(item.candidate, in_stock=True)
-                      for i, item in cached.items() if item is not None}
+                      for i, item in cached.items()}
         pool = CandidatePool()
         for retriever, i, score, reason in found.hits:
-            if i in candidates:  # else deleted since the query: nothing to show
+            if i in candidates:
                 pool.add(retriever, candidates[i], score, reason)
-        items = {c.product_id: item for i, c in candidates.items()
-                 if (item := cached[i]) is not None}
-        return pool, items
+        return pool, {candidates[i].product_id: item for i, item in cached.items()}
 
     def _gather(self, found: _Found,
                 signals: _Signals, history: ShopperHistory, request: RecRequest,
