@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 EVENT_TYPES = ("view", "click", "add_to_cart", "purchase")
+SEARCH_EVENT_TYPES = ("impression", "click")
 
 
 class Base(DeclarativeBase):
@@ -173,3 +174,29 @@ class DeletedProduct(Base):
     deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_deleted_products_deleted_at", "deleted_at"),)
+
+
+class SearchEvent(Base):
+    """A search result shown (`impression`) or clicked, tied to the `request_id` of the
+    search response. No foreign key to products: the log outlives a deleted product."""
+
+    __tablename__ = "search_events"
+
+    event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_id: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    product_id: Mapped[str] = mapped_column(Text)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0-based rank shown
+    user_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    session_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("event_type IN ('impression', 'click')", name="known_search_event_type"),
+        CheckConstraint("position IS NULL OR position >= 0", name="position_not_negative"),
+        Index("ix_search_events_request_id", "request_id"),
+        Index("ix_search_events_occurred_at", "occurred_at"),
+    )

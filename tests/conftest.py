@@ -17,8 +17,8 @@ from indexing.encoder import SentenceEncoder
 from models.db import Database, migrate, open_database
 from models.settings import Settings
 
-TABLES = ("events", "products", "users", "index_versions", "embedding_cache", "jobs",
-          "deleted_products")
+TABLES = ("events", "search_events", "products", "users", "index_versions", "embedding_cache",
+          "jobs", "deleted_products")
 
 
 @pytest.fixture(scope="session")

@@ -52,17 +52,17 @@ def _openapi_schema(node: Mapping[str, Any], components: Mapping[str, Any]) -> S
     return Schema(**values)
 
 
-def _body_schema() -> Schema:
+def body_schema(single: type[msgspec.Struct], batch: type[msgspec.Struct]) -> Schema:
     """One event or a batch, derived from the Structs that decode them."""
-    (single, batch), components = msgspec.json.schema_components(
-        [EventIn, EventBatch], ref_template="{name}"
+    (one, many), components = msgspec.json.schema_components(
+        [single, batch], ref_template="{name}"
     )
-    return Schema(one_of=[_openapi_schema(single, components),
-                          _openapi_schema(batch, components)])
+    return Schema(one_of=[_openapi_schema(one, components),
+                          _openapi_schema(many, components)])
 
 
 _BODY = RequestBody(
-    content={"application/json": OpenAPIMediaType(schema=_body_schema())},
+    content={"application/json": OpenAPIMediaType(schema=body_schema(EventIn, EventBatch))},
     description='One event, or {"events": [...]} with several.',
     required=True,
 )

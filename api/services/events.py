@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, text
@@ -48,7 +48,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import ApiError, BadParameter
 from api.schemas_events import (
-    EVENT_FIELDS,
     MAX_DEVICE_TYPE_LENGTH,
     REQUEST_ID_PATTERN,
     BatchResult,
@@ -109,7 +108,21 @@ class NewEvent:
     request_id: str | None = field(default=None, compare=False)
 
 
-_COMPARED = tuple(f.name for f in dataclasses.fields(NewEvent) if f.compare)
+class Keyed(Protocol):
+    """What `settle_repeats` needs of a stored record: a dataclass with an `event_id` and
+    the `request_id` its answer echoes; the fields that compare tell repeats apart."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def request_id(self) -> str | None: ...
+
+
+E = TypeVar("E", bound=Keyed)
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 class EventRefused(ValueError):
@@ -142,12 +155,12 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Ingested:
+class Ingested(Generic[E]):
     """The result of one request: an outcome per event in input order, and the events
     stored by it (with their catalog price) for whatever runs after storing."""
 
     outcomes: list[Outcome]
-    stored: list[NewEvent]
+    stored: list[E]
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -186,7 +199,7 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def _show(value: str, limit: int = 40) -> str:
+def show(value: str, limit: int = 40) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
@@ -214,7 +227,7 @@ def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
     if others:
         raise BadParameter(
             others[0][:MAX_ID_LENGTH],
-            f"a batch holds only `events`; unknown field(s) {', '.join(map(_show, others[:5]))}",
+            f"a batch holds only `events`; unknown field(s) {', '.join(map(show, others[:5]))}",
         )
     events = value["events"]
     if not isinstance(events, list):
@@ -229,19 +242,19 @@ def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
 # --- one event: pure -------------------------------------------------------------------------
 
 
-def _unknown_fields(raw: Mapping[str, Any]) -> EventRefused | None:
-    unknown = [key for key in raw if key not in EVENT_FIELDS]
+def _unknown_fields(raw: Mapping[str, Any], fields: Sequence[str]) -> EventRefused | None:
+    unknown = [key for key in raw if key not in fields]
     if not unknown:
         return None
     described = []
     for name in unknown[:_SHOWN_UNKNOWN]:
-        close = difflib.get_close_matches(name, EVENT_FIELDS, n=1)
-        described.append(_show(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        close = difflib.get_close_matches(name, fields, n=1)
+        described.append(show(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
     more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
     return EventRefused.one(
         INVALID,
         unknown[0][:MAX_ID_LENGTH],
-        f"unknown field(s) {', '.join(described)}{more}; an event has {', '.join(EVENT_FIELDS)}",
+        f"unknown field(s) {', '.join(described)}{more}; an event has {', '.join(fields)}",
     )
 
 
@@ -260,8 +273,32 @@ def parse_request_id(value: str) -> str:
     """The id of a list response: 32 hex digits, or a hyphenated UUID; returned as 32
     lower-case hex digits, the form list responses write."""
     if not _REQUEST_ID.fullmatch(value):
-        raise ValueError(f"{_show(value)} is not a request id (32 hex digits)")
+        raise ValueError(f"{show(value)} is not a request id (32 hex digits)")
     return value.replace("-", "").lower()
+
+
+def decode_event(raw: Any, struct: type[S]) -> S:
+    """One event as decoded from JSON, held to the shape of `struct`: an object, no field
+    that `struct` lacks, each value of its field's JSON type. Raises EventRefused naming
+    the field at fault; the values themselves are for the caller to check."""
+    if not isinstance(raw, dict):
+        raise EventRefused.one(INVALID, "event", f"must be an object, not {_kind(raw)}")
+    if refused := _unknown_fields(raw, struct.__struct_fields__):
+        raise refused
+    try:
+        return msgspec.convert(raw, struct)
+    except msgspec.ValidationError as exc:
+        raise _type_error(exc) from None
+
+
+def parse_occurred_at(value: str, now: datetime, future_skew: timedelta) -> datetime:
+    """`occurred_at` by the CSV import's rule, and not more than `future_skew` ahead of
+    `now` (the server's clock)."""
+    moment = parse_datetime(value)
+    if moment > now + future_skew:
+        raise ValueError(f"{show(value)} is more than {int(future_skew.total_seconds())} s"
+                         " ahead of the server's clock")
+    return moment
 
 
 def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
@@ -271,15 +308,7 @@ def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
     event may lie. Raises EventRefused naming every field at fault. Pure: the catalog
     check happens when storing.
     """
-    if not isinstance(raw, dict):
-        raise EventRefused.one(INVALID, "event", f"must be an object, not {_kind(raw)}")
-    if refused := _unknown_fields(raw):
-        raise refused
-    try:
-        event = msgspec.convert(raw, EventIn)
-    except msgspec.ValidationError as exc:
-        raise _type_error(exc) from None
-
+    event = decode_event(raw, EventIn)
     problems: list[tuple[str, str]] = []
 
     def check(name: str, parse: Callable[[str], Any], value: str) -> Any:
@@ -293,15 +322,10 @@ def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
     user_id = check("user_id", parse_identifier, event.user_id)
     product_id = check("product_id", parse_identifier, event.product_id)
     event_type = check("event_type", parse_event_type, event.event_type)
-    occurred_at = now
-    if event.occurred_at is not None:
-        occurred_at = check("occurred_at", parse_datetime, event.occurred_at)
-        if occurred_at is not None and occurred_at > now + future_skew:
-            problems.append((
-                "occurred_at",
-                f"{_show(event.occurred_at)} is more than {int(future_skew.total_seconds())} s"
-                " ahead of the server's clock",
-            ))
+    occurred_at = now if event.occurred_at is None else check(
+        "occurred_at", lambda value: parse_occurred_at(value, now, future_skew),
+        event.occurred_at,
+    )
     session_id = (
         check("session_id", parse_optional_identifier, event.session_id)
         if event.session_id is not None else None
@@ -312,7 +336,7 @@ def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
         if device_type is not None and len(device_type) > MAX_DEVICE_TYPE_LENGTH:
             problems.append((
                 "device_type",
-                f"{_show(device_type)} is longer than {MAX_DEVICE_TYPE_LENGTH} characters",
+                f"{show(device_type)} is longer than {MAX_DEVICE_TYPE_LENGTH} characters",
             ))
     dwell_ms = event.dwell_ms
     if dwell_ms is not None and not 0 <= dwell_ms <= MAX_DWELL_MS:
@@ -341,13 +365,13 @@ def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
 
 
 def settle_repeats(
-    events: Sequence[tuple[int, NewEvent]],
-) -> tuple[list[tuple[int, NewEvent]], list[Outcome]]:
+    events: Sequence[tuple[int, E]],
+) -> tuple[list[tuple[int, E]], list[Outcome]]:
     """Within one request, keep the first event of each `event_id`; a later identical one
     is a duplicate, a later different one a conflict. Returns the kept (index, event)
     pairs and an outcome for each repeat."""
-    first: dict[str, tuple[int, NewEvent]] = {}
-    kept: list[tuple[int, NewEvent]] = []
+    first: dict[str, tuple[int, E]] = {}
+    kept: list[tuple[int, E]] = []
     repeats: list[Outcome] = []
     for index, event in events:
         seen = first.get(event.event_id)
@@ -357,18 +381,18 @@ def settle_repeats(
         elif seen[1] == event:
             repeats.append(Outcome(index, event.event_id, DUPLICATE, None, event.request_id))
         else:
-            differs = [name for name in _COMPARED
-                       if getattr(seen[1], name) != getattr(event, name)]
+            differs = [f.name for f in dataclasses.fields(event)
+                       if f.compare and getattr(seen[1], f.name) != getattr(event, f.name)]
             refused = EventRefused.one(
                 CONFLICT, "event_id",
-                f"{_show(event.event_id)} repeats event {seen[0]} of this request with a"
+                f"{show(event.event_id)} repeats event {seen[0]} of this request with a"
                 f" different {', '.join(differs)}",
             )
             repeats.append(Outcome(index, event.event_id, REJECTED, refused, event.request_id))
     return kept, repeats
 
 
-def _echoed_id(raw: Any) -> str | None:
+def echoed_id(raw: Any) -> str | None:
     """The event_id of a refused event, for the client to match results up; only when it
     is a string of acceptable length, so a refusal never echoes a megabyte back."""
     value = raw.get("event_id") if isinstance(raw, dict) else None
@@ -434,7 +458,7 @@ def _store(
         price = prices.get(event.product_id)
         if price is None:
             refused = EventRefused.one(
-                UNKNOWN_PRODUCT, "product_id", f"{_show(event.product_id)} is not in the catalog"
+                UNKNOWN_PRODUCT, "product_id", f"{show(event.product_id)} is not in the catalog"
             )
             outcomes[index] = Outcome(index, event.event_id, REJECTED, refused, event.request_id)
         else:
@@ -459,7 +483,7 @@ def _store(
 
 def ingest(
     database: Database, items: Sequence[Any], *, now: datetime, future_skew: timedelta
-) -> Ingested:
+) -> Ingested[NewEvent]:
     """Validate each event, then store the valid ones in one transaction.
 
     Returns an outcome per event in input order and the events stored, as plain records,
@@ -472,7 +496,7 @@ def ingest(
         try:
             valid.append((index, validate_event(raw, now, future_skew)))
         except EventRefused as refused:
-            outcomes[index] = Outcome(index, _echoed_id(raw), REJECTED, refused)
+            outcomes[index] = Outcome(index, echoed_id(raw), REJECTED, refused)
     stored: list[NewEvent] = []
     if valid:
         try:
@@ -490,7 +514,7 @@ def ingest(
 # --- answers ---------------------------------------------------------------------------------
 
 
-def batch_result(ingested: Ingested) -> BatchResult:
+def batch_result(ingested: Ingested[Any]) -> BatchResult:
     """The answer to a batch: counts and one result per event, in input order."""
     results = [
         EventResult(
@@ -510,7 +534,7 @@ def batch_result(ingested: Ingested) -> BatchResult:
     )
 
 
-def single_result(ingested: Ingested) -> tuple[EventStatus, int]:
+def single_result(ingested: Ingested[Any]) -> tuple[EventStatus, int]:
     """The answer to one event and its status code: 201 stored now, 200 stored before.
     A refused event raises ApiError (400) naming the field at fault."""
     outcome = ingested.outcomes[0]

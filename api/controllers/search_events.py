@@ -1,0 +1,86 @@
+"""Search impressions and clicks in: `POST /v1/search/events`, one event or a batch."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from litestar import Controller, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.params import RawBody
+
+from api import schemas
+from api.controllers.events import body_schema
+from api.resources import Resources
+from api.schemas_events import BatchResult, EventStatus
+from api.schemas_search_events import SearchEventBatch, SearchEventIn
+from api.services import events, search_events
+
+Res = NamedDependency[Resources]
+
+_BODY = RequestBody(
+    content={"application/json": OpenAPIMediaType(
+        schema=body_schema(SearchEventIn, SearchEventBatch))},
+    description='One search event, or {"events": [...]} with several.',
+    required=True,
+)
+
+
+@dataclasses.dataclass
+class _SearchEventsOperation(Operation):
+    """Documents the request body, which the handler reads raw (see EventController)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _BODY
+
+
+_ERROR = schemas.ErrorResponse
+
+
+class SearchEventController(Controller):
+    path = "/v1/search/events"
+    tags = ["search"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        operation_class=_SearchEventsOperation,
+        responses={
+            201: ResponseSpec(EventStatus, generate_examples=False,
+                              description="One event, stored now (status `accepted`)."),
+            200: ResponseSpec(
+                BatchResult | EventStatus, generate_examples=False,
+                description="A batch: one result per event, in order. One event: it was"
+                " stored before (status `duplicate`).",
+            ),
+            400: ResponseSpec(_ERROR, generate_examples=False,
+                              description="Malformed body, or the one event was refused."),
+            413: ResponseSpec(_ERROR, generate_examples=False,
+                              description="More events than LODESTAR_EVENTS_BATCH_MAX."),
+            503: ResponseSpec(_ERROR, generate_examples=False,
+                              description="The database failed; nothing was stored."),
+        },
+    )
+    def post_search_events(
+        self, resources: Res, body: RawBody
+    ) -> Response[EventStatus | BatchResult]:
+        """Record what a search response showed (`impression`) and what the shopper
+        clicked, tied to the response's `request_id`: one event object, or
+        `{"events": [...]}` with up to LODESTAR_EVENTS_BATCH_MAX. Idempotent on
+        `event_id`. Answered as `POST /v1/events` answers: one event, 201 when stored, 200
+        when already stored, 400 naming the field when refused; a batch, 200 with a result
+        per event in input order, its events stored in one transaction."""
+        settings = resources.settings
+        items, batch = events.parse_body(body, settings.events_batch_max)
+        ingested = search_events.ingest(
+            resources.database,
+            items,
+            now=datetime.now(UTC),
+            future_skew=timedelta(seconds=settings.event_future_skew_seconds),
+        )
+        if batch:
+            return Response(events.batch_result(ingested), status_code=200)
+        answer, status = events.single_result(ingested)
+        return Response(answer, status_code=status)
