@@ -18,6 +18,8 @@ from api.controllers.health import HealthController
 from api.controllers.lists import ListsController
 from api.controllers.page import CategoryController, PageController
 from api.controllers.products import ProductController
+from api.controllers.search import SearchController
+from api.controllers.search_events import SearchEventController
 from api.controllers.users import UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.resources import Resources
@@ -39,10 +41,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         )
         holder["resources"] = res
         poller = asyncio.create_task(_poll_live_index(res, settings.index_poll_seconds))
-        if settings.admin_key:
-            # Catalog writes embed text: load the encoder now, not in the first write.
-            warm = asyncio.create_task(asyncio.to_thread(res.encoder))
-            warm.add_done_callback(_log_failure)
+        # Search embeds queries (and catalog writes embed text): load the encoder and the
+        # catalog's words now, not in the first request.
+        warm = asyncio.create_task(asyncio.to_thread(_warm_up, res))
+        warm.add_done_callback(_log_failure)
         try:
             yield
         finally:
@@ -57,7 +59,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
 
     return Litestar(
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
-                        EventController, ListsController, UserController, AdminController],
+                        EventController, ListsController, UserController, AdminController,
+                        SearchController,
+                        SearchEventController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -77,7 +81,12 @@ async def _poll_live_index(resources: Resources, every: float) -> None:
             log.warning("could not check the live index version", exc_info=True)
 
 
+def _warm_up(resources: Resources) -> None:
+    resources.encoder()
+    resources.vocabulary()
+
+
 def _log_failure(task: asyncio.Task[object]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        log.warning("could not load the encoder ahead of catalog writes",
+        log.warning("could not load the encoder or the search vocabulary ahead of requests",
                     exc_info=task.exception())

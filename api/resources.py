@@ -18,11 +18,13 @@ from indexing.item_cache import ItemCache
 from indexing.live_catalog import catch_up
 from indexing.popularity import PopularInStock
 from indexing.recommender import IndexView
+from indexing.search import LexicalRetriever, QueryEmbeddings, catalog_vocabulary
 from indexing.vectorstore import VectorStore, open_vector_store
 from models import index_versions
 from models.db import Database, migrate, open_database
 from models.index_versions import VersionInfo
 from models.settings import Settings
+from ranking.spelling import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,10 @@ class Resources:
         self._encoder_lock = threading.Lock()
         self.metrics = Metrics()
         self.fallback = PopularInStock(settings.fallback_cache_seconds)
+        self.lexical = LexicalRetriever(database, settings)
+        self.query_embeddings = QueryEmbeddings(self.encoder, settings.search_query_cache)
+        self._vocabulary: Vocabulary | None = None
+        self._vocabulary_lock = threading.Lock()
 
     def refresh_index(self) -> bool:
         """Follow the live version; on a switch, bring the new version level with catalog
@@ -152,6 +158,17 @@ class Resources:
             if self._encoder is None:
                 self._encoder = load_encoder(self.settings)
             return self._encoder
+
+    def vocabulary(self) -> Vocabulary:
+        """The catalog's words that search corrects typos towards, read on first need
+        (about a second per 100K products); catalog writes add to it."""
+        with self._vocabulary_lock:
+            if self._vocabulary is None:
+                self._vocabulary = catalog_vocabulary(self.database, self.settings)
+            return self._vocabulary
+
+    def vocabulary_if_loaded(self) -> Vocabulary | None:
+        return self._vocabulary
 
     def close(self) -> None:
         self.store.close()

@@ -141,3 +141,47 @@ class HomeResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+
+
+class SearchReason(msgspec.Struct):
+    """Why a product is in the results: `matched` names the retrievers that found it
+    ("lexical": the words, "semantic": the meaning); `lifted_by` the shopper's signals that
+    moved it up (cf_affinity, category_affinity, brand_affinity, price_fit,
+    session_intent), largest first; empty when the list is not personalised."""
+
+    kind: str  # matched_words | matched_meaning | matched_words_and_meaning
+    matched: list[str]
+    lifted_by: list[str]
+
+
+class SearchItem(ListItem):
+    reason: SearchReason
+
+
+class FacetValue(msgspec.Struct):
+    value: str
+    count: int
+
+
+class Facets(msgspec.Struct):
+    """Counts over every matched product (not only the page), under the request's filters."""
+
+    category: list[FacetValue]
+    brand: list[FacetValue]
+
+
+class SearchResponse(msgspec.Struct):
+    """Search results. `query` is the query as understood (normalised, typos corrected);
+    `corrections` maps each corrected word to its correction; `total` counts the matched
+    products that `offset`/`limit` page through."""
+
+    query: str
+    corrections: dict[str, str]
+    items: list[SearchItem]
+    total: int
+    offset: int
+    limit: int
+    facets: Facets
+    personalised: bool
+    model_version: int | None
+    request_id: str

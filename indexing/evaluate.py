@@ -15,13 +15,14 @@ looking at the test period.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -212,13 +213,54 @@ def _catalog_size(database: Database) -> int:
 
 # --- the split ---------------------------------------------------------------------------
 
-def _as_datetime(moment: np.datetime64) -> datetime:
+def as_datetime(moment: np.datetime64) -> datetime:
     micros = int(moment.astype("datetime64[us]").astype(np.int64))
     return _EPOCH + timedelta(microseconds=micros)
 
 
-def _epoch(moment: np.datetime64) -> float:
+def epoch(moment: np.datetime64) -> float:
     return float(moment.astype("datetime64[us]").astype(np.int64)) / 1_000_000
+
+
+def just_before(cut: datetime) -> np.datetime64:
+    """The last moment a model trained for this cut may see: the trainer reads `<= as_of`."""
+    return np.datetime64(cut.replace(tzinfo=None), "us") - np.timedelta64(1, "us")
+
+
+@contextlib.contextmanager
+def train_index(
+    database: Database,
+    store: VectorStore,
+    settings: Settings,
+    encoder: Encoder | Callable[[], Encoder],
+    cut: datetime,
+    label: str,
+    progress: Progress | None = None,
+) -> Iterator[tuple[IndexView, Settings, float]]:
+    """An index trained on the events before the cut, in a pair of collections of its own
+    that is dropped on leaving (also on failure); no index version is created or switched.
+    Yields its view, the settings it was trained with and the seconds the build took.
+
+    `encoder` may be a function that loads it, called only here, so that a caller that
+    refuses a thin split first costs no model load.
+    """
+    train_settings = dataclasses.replace(settings, as_of=as_datetime(just_before(cut)).isoformat())
+    token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
+    items_name = f"{settings.collection_prefix}_{label}_{token}_items"
+    users_name = f"{settings.collection_prefix}_{label}_{token}_users"
+    text_encoder = encoder() if callable(encoder) else encoder
+    try:
+        started = time.perf_counter()
+        built = build_index(database, store, train_settings, text_encoder, items_name,
+                            users_name, progress)
+        seconds = round(time.perf_counter() - started, 3)
+        view = IndexView(version=0, items=items_name, users=users_name, gram=built.gram,
+                         as_of=built.as_of.timestamp() if built.as_of else cut.timestamp(),
+                         items_cache=ItemCache(train_settings.rec_item_cache_items))
+        yield view, train_settings, seconds
+    finally:
+        for name in (items_name, users_name):
+            store.drop_collection(name)
 
 
 def choose_split(events: EventLog, options: EvaluationOptions) -> tuple[EventLog, Split, SplitInfo]:
@@ -240,7 +282,7 @@ def choose_split(events: EventLog, options: EvaluationOptions) -> tuple[EventLog
         events = events.subset(events.times < cut)
         if len(events) == 0:
             raise NotEnoughEvents(
-                f"too few events to split: none before the test cut {_as_datetime(cut)}; "
+                f"too few events to split: none before the test cut {as_datetime(cut)}; "
                 "shorten --test-days")
         scored_until = cut
         cut = cut - span
@@ -253,14 +295,14 @@ def choose_split(events: EventLog, options: EvaluationOptions) -> tuple[EventLog
             or not split.users_in_both):
         raise NotEnoughEvents(
             f"too few events to split: {len(events):,} events, {n_train:,} before the "
-            f"{kind} cut {_as_datetime(cut).isoformat()} and {n_scored:,} at or after it, "
+            f"{kind} cut {as_datetime(cut).isoformat()} and {n_scored:,} at or after it, "
             f"{len(split.users_in_both):,} shoppers on both sides; need at least "
             f"{MIN_EVENTS_PER_SIDE} events on each side and one shopper on both "
             "(change --test-days or load more history)")
     info = SplitInfo(
         kind=kind,
-        cut=_as_datetime(cut),
-        scored_until=_as_datetime(scored_until),
+        cut=as_datetime(cut),
+        scored_until=as_datetime(scored_until),
         test_days=options.test_days,
         n_events=len(events),
         n_train_events=n_train,
@@ -365,20 +407,10 @@ def evaluate(
              info.n_users_in_both)
 
     # The model may see events strictly before the cut; the trainer reads `<= as_of`.
-    as_of = np.datetime64(info.cut.replace(tzinfo=None), "us") - np.timedelta64(1, "us")
-    train_settings = dataclasses.replace(settings, as_of=_as_datetime(as_of).isoformat())
-    token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
-    items_name = f"{settings.collection_prefix}_eval_{token}_items"
-    users_name = f"{settings.collection_prefix}_eval_{token}_users"
-    text_encoder = encoder() if callable(encoder) else encoder
-    try:
-        stage = time.perf_counter()
-        built = build_index(database, store, train_settings, text_encoder, items_name,
-                            users_name, progress)
-        timings["train"] = round(time.perf_counter() - stage, 3)
-        view = IndexView(version=0, items=items_name, users=users_name, gram=built.gram,
-                         as_of=built.as_of.timestamp() if built.as_of else _epoch(as_of),
-                         items_cache=ItemCache(train_settings.rec_item_cache_items))
+    as_of = just_before(info.cut)
+    with train_index(database, store, settings, encoder, info.cut, "eval",
+                     progress) as (view, train_settings, train_seconds):
+        timings["train"] = train_seconds
         recommender = Recommender(store, train_settings, view)
 
         stage = time.perf_counter()
@@ -392,11 +424,8 @@ def evaluate(
                         for ids in per_user.values() for p in ids})
         # The recommender read every shown product's vectors already: its cache has them.
         vectors = {p: item.text for p, item in zip(
-            shown, recommender.cache.get_products(store, items_name, shown), strict=True)
+            shown, recommender.cache.get_products(store, view.items, shown), strict=True)
             if item is not None and item.text is not None}
-    finally:
-        for name in (items_name, users_name):
-            store.drop_collection(name)
 
     popularity, n_train_users = train_popularity(events, split)
     overall_users = [u for b in WARM_BUCKETS for u in scored[b]]

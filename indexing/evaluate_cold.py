@@ -35,9 +35,9 @@ from indexing.encoder import Encoder
 from indexing.evaluate import (
     EvaluationOptions,
     SplitInfo,
-    _as_datetime,
-    _epoch,
+    as_datetime,
     choose_split,
+    epoch,
     load_events,
     train_histories,
 )
@@ -99,7 +99,7 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
     gains = {u: {i: g for i, g in split.test_gains[u].items() if i in held} for u in users}
 
     as_of = np.datetime64(info.cut.replace(tzinfo=None), "us") - np.timedelta64(1, "us")
-    train_settings = dataclasses.replace(settings, as_of=_as_datetime(as_of).isoformat())
+    train_settings = dataclasses.replace(settings, as_of=as_datetime(as_of).isoformat())
     held_mask = np.fromiter((str(i) in held for i in events.items.tolist()), dtype=np.bool_,
                             count=len(events))
     train_split = dataclasses.replace(split, train=split.train & ~held_mask)
@@ -119,7 +119,7 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
 
         def recommend_all(label: str) -> dict[str, list[str]]:
             view = IndexView(0, items, users_name, built.gram,
-                             built.as_of.timestamp() if built.as_of else _epoch(as_of),
+                             built.as_of.timestamp() if built.as_of else epoch(as_of),
                              ItemCache(train_settings.rec_item_cache_items))
             recommender = Recommender(store, train_settings, view)
             catalog_then = Filter(ranges={"created_at": Range(lte=cut)})

@@ -150,6 +150,42 @@ class Settings:
     rec_new_boost: float = _setting(0.15, "Exploration bonus of a new product, fading to 0.")
     rec_promoted_boost: float = _setting(0.1, "Boost of a promoted product.")
 
+    # --- search ----------------------------------------------------------------------------
+    search_candidates: int = _setting(
+        100, "Candidates each search retriever (lexical, semantic) fetches before fusion."
+    )
+    search_rrf_k: float = _setting(
+        60.0, "k of reciprocal rank fusion: 1/(k + rank); larger flattens the head."
+    )
+    search_lexical_weight: float = _setting(1.0, "Weight of the lexical list in the fusion.")
+    search_semantic_weight: float = _setting(1.0, "Weight of the semantic list in the fusion.")
+    search_min_similarity: float = _setting(
+        0.25, "Semantic matches below this cosine similarity to the query are not matches."
+    )
+    search_description_weight: float = _setting(
+        0.05, "Lexical rank weight of the description, below tags (the lowest field label)."
+    )
+    search_max_query_chars: int = _setting(200, "Longest query accepted, in characters.")
+    search_query_cache: int = _setting(10_000, "Query embeddings each process keeps (LRU).")
+    search_typo_max_distance: int = _setting(
+        2, "Edits a query word of 8+ letters may be from a catalog word to be corrected (1 below)."
+    )
+    search_personal_cf_weight: float = _setting(
+        0.15, "Rerank: weight of the shopper's CF affinity to the item."
+    )
+    search_personal_category_weight: float = _setting(
+        0.1, "Rerank: weight of the shopper's affinity to the item's category."
+    )
+    search_personal_brand_weight: float = _setting(
+        0.1, "Rerank: weight of the shopper's affinity to the item's brand."
+    )
+    search_personal_price_weight: float = _setting(
+        0.05, "Rerank: weight of how well the price fits the shopper's band in that category."
+    )
+    search_personal_session_weight: float = _setting(
+        0.15, "Rerank: weight of closeness to what the live session looked at."
+    )
+
     # --- HTTP ----------------------------------------------------------------------------
     max_limit: int = _setting(100, "Largest `limit` a list endpoint accepts.")
     log_json: bool = _setting(False, "Write logs as JSON lines (server profile).")

@@ -33,6 +33,8 @@ from indexing.importer import (
     parse_required_label,
 )
 from indexing.live_catalog import index_products, remove_products, serving_collections
+from indexing.search import vocabulary_text
+from ranking.spelling import words_of
 
 MAX_TAGS = 50
 
@@ -209,6 +211,10 @@ def upsert_products(resources: Resources, products: Sequence[ValidProduct]) -> W
         written = index_products(database, store, resources.settings, resources.encoder,
                                  targets, rows)
     _forget(resources, [r.product_id for r in rows])
+    vocabulary = resources.vocabulary_if_loaded()
+    if vocabulary is not None:
+        vocabulary.add(w for r in rows for w in set(words_of(vocabulary_text(
+            r.title, r.brand, r.category, r.subcategory, r.tags))))
     return Written(rows, created, written)
 
 
