@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         poller = asyncio.create_task(_poll_live_index(res, settings.index_poll_seconds))
         # Search embeds queries (and catalog writes embed text): load the encoder and the
         # catalog's words now, not in the first request.
-        warm = asyncio.create_task(asyncio.to_thread(_warm_up, res))
+        warm = asyncio.create_task(asyncio.to_thread(res.warm_up))
         warm.add_done_callback(_log_failure)
         try:
             yield
@@ -79,11 +79,6 @@ async def _poll_live_index(resources: Resources, every: float) -> None:
             await asyncio.to_thread(resources.refresh_index)
         except Exception:
             log.warning("could not check the live index version", exc_info=True)
-
-
-def _warm_up(resources: Resources) -> None:
-    resources.encoder()
-    resources.vocabulary()
 
 
 def _log_failure(task: asyncio.Task[object]) -> None:

@@ -16,6 +16,7 @@ from api.metrics import Metrics
 from indexing.encoder import Encoder, load_encoder
 from indexing.item_cache import ItemCache
 from indexing.live_catalog import catch_up
+from indexing.onnx_encoder import load_query_encoder, query_encoder_choice
 from indexing.popularity import PopularInStock
 from indexing.recommender import IndexView
 from indexing.search import LexicalRetriever, QueryEmbeddings, catalog_vocabulary
@@ -106,9 +107,14 @@ class Resources:
         self.metrics = Metrics()
         self.fallback = PopularInStock(settings.fallback_cache_seconds)
         self.lexical = LexicalRetriever(database, settings)
-        self.query_embeddings = QueryEmbeddings(self.encoder, settings.search_query_cache)
+        query_encoder_choice(settings)  # a bad value fails at start, not on the first search
+        self._query_encoder: Encoder | None = None
+        self._query_encoder_lock = threading.Lock()
+        self.query_embeddings = QueryEmbeddings(self.query_encoder, settings.search_query_cache)
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_lock = threading.Lock()
+        # Set once what search needs in memory is loaded (see warm_up).
+        self.warmed = threading.Event()
 
     def refresh_index(self) -> bool:
         """Follow the live version; on a switch, bring the new version level with catalog
@@ -159,6 +165,14 @@ class Resources:
                 self._encoder = load_encoder(self.settings)
             return self._encoder
 
+    def query_encoder(self) -> Encoder:
+        """What search embeds queries with (LODESTAR_SEARCH_QUERY_ENCODER), on first need:
+        the encoder above, or its int8 ONNX export (made into the data dir the first time)."""
+        with self._query_encoder_lock:
+            if self._query_encoder is None:
+                self._query_encoder = load_query_encoder(self.settings, self.encoder)
+            return self._query_encoder
+
     def vocabulary(self) -> Vocabulary:
         """The catalog's words that search corrects typos towards, read on first need
         (about a second per 100K products); catalog writes add to it."""
@@ -166,6 +180,15 @@ class Resources:
             if self._vocabulary is None:
                 self._vocabulary = catalog_vocabulary(self.database, self.settings)
             return self._vocabulary
+
+    def warm_up(self) -> None:
+        """Load the encoders (and run each once: the first call allocates; an ONNX query
+        encoder is exported on its first start) and the catalog's words, so that the first
+        search does not pay for them; readiness waits for this."""
+        self.encoder().encode(["warm up"])
+        self.query_encoder().encode(["warm up"])
+        self.vocabulary()
+        self.warmed.set()
 
     def vocabulary_if_loaded(self) -> Vocabulary | None:
         return self._vocabulary

@@ -183,5 +183,8 @@ class SearchResponse(msgspec.Struct):
     limit: int
     facets: Facets
     personalised: bool
+    # fused | fused+personal | lexical (Postgres alone: no live index, or the vector
+    # store failed)
+    strategy: str
     model_version: int | None
     request_id: str

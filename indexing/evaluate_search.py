@@ -15,7 +15,8 @@ vectors are what they were before the period their purchases are taken from):
   that subcategory after the cut as the relevant items. Scored fused (as an anonymous
   shopper would see it) and fused + personal (with the history before the cut).
 
-NDCG@k and MRR (relevant: grade 2 or more) per query, averaged with standard errors.
+NDCG@k and MRR per query (MRR's relevant items: grade 2 or more; a purchase), averaged
+with standard errors.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from indexing.evaluate import (
     train_histories,
     train_index,
 )
+from indexing.onnx_encoder import load_query_encoder
 from indexing.search import (
     LexicalRetriever,
     QueryEmbeddings,
@@ -86,6 +88,7 @@ class SearchEvalResult:
     graded_by_kind: dict[str, dict[str, dict[str, float]]]  # kind -> mode -> summary
     purchases: dict[str, dict[str, float]]  # "fused" | "personal" -> summary
     n_cases: dict[str, int]
+    query_encoder: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     def checks(self) -> dict[str, bool]:
@@ -100,8 +103,9 @@ class SearchEvalResult:
         }
 
 
-def _score(ids: Sequence[str], gains: Mapping[str, float], k: int) -> dict[str, float]:
-    relevant = {p for p, g in gains.items() if g >= _RELEVANT_GRADE}
+def _score(ids: Sequence[str], gains: Mapping[str, float], k: int,
+           min_grade: float = _RELEVANT_GRADE) -> dict[str, float]:
+    relevant = {p for p, g in gains.items() if g >= min_grade}
     return {"ndcg": ndcg_at_k(ids, gains, k), "mrr": reciprocal_rank(ids, relevant, k)}
 
 
@@ -160,14 +164,16 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
     purchases = purchase_cases(bought_by, buyers, catalog)
     wanted = sorted({u for u in shoppers_for_cases if u} | {u for u, _, _ in purchases})
     timings = {"load": round(time.perf_counter() - started, 3)}
+    # Loaded once, here: the split was usable, and queries embed one at a time.
+    text_encoder = encoder() if callable(encoder) else encoder
 
-    with train_index(database, store, settings, encoder, info.cut, "searcheval",
+    with train_index(database, store, settings, text_encoder, info.cut, "searcheval",
                      progress) as (view, train_settings, seconds):
         timings["train"] = seconds
         histories = train_histories(events, split, wanted, just_before(info.cut),
                                     train_settings)
-        embed = QueryEmbeddings(lambda: encoder() if callable(encoder) else encoder,
-                                capacity=len(cases) + len(purchases))
+        query_encoder = load_query_encoder(settings, lambda: text_encoder)
+        embed = QueryEmbeddings(lambda: query_encoder, capacity=len(cases) + len(purchases))
         searcher = Searcher(store, train_settings, view,
                             LexicalRetriever(database, train_settings), embed)
         stage = time.perf_counter()
@@ -192,7 +198,7 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
             for mode in ("fused", "personal"):
                 ids = _search(searcher, query, mode, options.k, histories[user],
                               info.cut.timestamp())
-                purchase_rows[mode].append(_score(ids, relevant, options.k))
+                purchase_rows[mode].append(_score(ids, relevant, options.k, min_grade=1.0))
             if progress and (done % 50 == 0 or done == len(purchases)):
                 progress("future purchases", done, len(purchases))
         timings["purchases"] = round(time.perf_counter() - stage, 3)
@@ -205,6 +211,7 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
         graded_by_kind={kind: {m: summarise(rows) for m, rows in by_mode.items()}
                         for kind, by_mode in sorted(kind_rows.items())},
         purchases={m: summarise(rows) for m, rows in purchase_rows.items()},
+        query_encoder=query_encoder.name,
         n_cases={"graded": len(cases), "purchases": len(purchases),
                  **{f"graded_{k}": len(v["fused"]) for k, v in kind_rows.items()}},
         timings=timings,
@@ -235,7 +242,9 @@ def markdown(result: SearchEvalResult) -> str:
         f"{info.kind.capitalize()} cut {info.cut:%Y-%m-%d %H:%M} UTC; index trained on the "
         f"{info.n_train_events:,} events before it. {result.n_cases['graded']} graded queries "
         f"(seed {o.seed}), {result.n_cases['purchases']} future-purchase queries. "
-        f"NDCG@{k}; MRR@{k} counts the first result of grade 2 or more. ± one standard error.",
+        f"Queries embedded by {result.query_encoder}. "
+        f"NDCG@{k}; MRR@{k} counts the first result of grade 2 or more (a purchase). "
+        "± one standard error.",
         "",
         f"| strategy | graded NDCG@{k} | graded MRR | future purchases NDCG@{k} "
         f"| future purchases MRR |",
@@ -275,7 +284,8 @@ def write_reports(result: SearchEvalResult, out_dir: Path, with_json: bool = Fal
                       "scored_until": result.split.scored_until.isoformat()},
             "options": asdict(result.options), "graded": result.graded,
             "graded_by_kind": result.graded_by_kind, "purchases": result.purchases,
-            "n_cases": result.n_cases, "checks": result.checks(), "timings": result.timings,
+            "n_cases": result.n_cases, "query_encoder": result.query_encoder,
+            "checks": result.checks(), "timings": result.timings,
         }
         path.write_text(json.dumps(body, indent=2, default=str))
         written.append(path)

@@ -40,6 +40,7 @@ from ranking.search_rank import (
     Ranked,
     facet_counts,
     personal_signals,
+    query_openness,
     rank,
     reciprocal_rank_fusion,
     shopper_profile,
@@ -245,6 +246,7 @@ class Searcher:
         timings: dict[str, float] = {}
         lists: dict[str, list[str]] = {}
         clock = time.perf_counter()
+        openness = 1.0
         if request.mode != "semantic":
             lists[LEXICAL] = [p for p, _ in self.lexical.search(request.terms, request.filter, n)]
             timings["lexical"] = _ms_since(clock)
@@ -257,6 +259,7 @@ class Searcher:
                 vector=vector, using=TEXT, limit=n, filter=request.filter,
                 hnsw_ef=max(s.hnsw_ef, n)))
             close = [h.id for h in hits if h.score >= s.search_min_similarity]
+            openness = query_openness([h.score for h in hits], s.search_personal_open_gap)
             # The cache resolves point ids to products and holds what ranking reads next.
             lists[SEMANTIC] = [it.candidate.product_id for it in
                                self.cache.get(self.store, self.index.items, close)
@@ -281,9 +284,11 @@ class Searcher:
             signals = self._personal_signals(candidates, items, history, request,
                                              persist_user_vector)
             personal = signals is not None
-        weights = (s.search_personal_cf_weight, s.search_personal_category_weight,
-                   s.search_personal_brand_weight, s.search_personal_price_weight,
-                   s.search_personal_session_weight)
+        # A query for one product leaves little to the shopper's taste: the weights shrink.
+        weights = tuple(openness * w for w in (
+            s.search_personal_cf_weight, s.search_personal_category_weight,
+            s.search_personal_brand_weight, s.search_personal_price_weight,
+            s.search_personal_session_weight))
         ranked = rank(candidates, fused, matched, signals, weights)
         timings["rank"] = _ms_since(clock)
         page = ranked[request.offset:request.offset + request.limit]

@@ -185,6 +185,15 @@ class Settings:
     search_personal_session_weight: float = _setting(
         0.15, "Rerank: weight of closeness to what the live session looked at."
     )
+    search_personal_open_gap: float = _setting(
+        0.0, "Rerank weights shrink to 0 as the best semantic match leads the 10th by this "
+        "much (a query for one product); 0: never."
+    )
+    search_query_encoder: str = _setting(
+        "torch",
+        "Query encoder of search: torch (the catalog's own, fp32) or onnx-int8 (ONNX Runtime, "
+        "int8 weights, exported into the data dir on first use).",
+    )
 
     # --- HTTP ----------------------------------------------------------------------------
     max_limit: int = _setting(100, "Largest `limit` a list endpoint accepts.")

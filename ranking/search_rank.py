@@ -193,6 +193,18 @@ def personal_signals(
     return out
 
 
+def query_openness(similarities: Sequence[float], gap: float, depth: int = 10) -> float:
+    """How open a query is to personal taste, in [0, 1], from its semantic scores (best
+    first): 1 when the best match is no closer to the query than the depth-th (a generic
+    query, "running shoes", with many equally good answers), falling linearly to 0 as the
+    best pulls `gap` or more ahead (a query for one product, "trailpeak tp-220 black",
+    which a shopper's taste should not overrule). gap 0 turns the gate off (always 1)."""
+    if gap <= 0 or len(similarities) < 2:
+        return 1.0
+    lead = similarities[0] - similarities[min(depth, len(similarities)) - 1]
+    return float(min(1.0, max(0.0, 1.0 - lead / gap)))
+
+
 @dataclass(frozen=True)
 class Ranked:
     product_id: str

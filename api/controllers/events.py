@@ -81,6 +81,24 @@ class _EventsOperation(Operation):
 _ERROR = schemas.ErrorResponse
 
 
+# What an ingest endpoint answers (events, search events): one convention for clients.
+INGEST_RESPONSES = {
+    201: ResponseSpec(EventStatus, generate_examples=False,
+                      description="One event, stored now (status `accepted`)."),
+    200: ResponseSpec(
+        BatchResult | EventStatus, generate_examples=False,
+        description="A batch: one result per event, in order. One event: it was"
+        " stored before (status `duplicate`).",
+    ),
+    400: ResponseSpec(_ERROR, generate_examples=False,
+                      description="Malformed body, or the one event was refused."),
+    413: ResponseSpec(_ERROR, generate_examples=False,
+                      description="More events than LODESTAR_EVENTS_BATCH_MAX."),
+    503: ResponseSpec(_ERROR, generate_examples=False,
+                      description="The database failed; nothing was stored."),
+}
+
+
 class EventController(Controller):
     path = "/v1/events"
     tags = ["events"]
@@ -89,21 +107,7 @@ class EventController(Controller):
         "/",
         sync_to_thread=True,
         operation_class=_EventsOperation,
-        responses={
-            201: ResponseSpec(EventStatus, generate_examples=False,
-                              description="One event, stored now (status `accepted`)."),
-            200: ResponseSpec(
-                BatchResult | EventStatus, generate_examples=False,
-                description="A batch: one result per event, in order. One event: it was"
-                " stored before (status `duplicate`).",
-            ),
-            400: ResponseSpec(_ERROR, generate_examples=False,
-                              description="Malformed body, or the one event was refused."),
-            413: ResponseSpec(_ERROR, generate_examples=False,
-                              description="More events than LODESTAR_EVENTS_BATCH_MAX."),
-            503: ResponseSpec(_ERROR, generate_examples=False,
-                              description="The database failed; nothing was stored."),
-        },
+        responses=INGEST_RESPONSES,
     )
     def post_events(self, resources: Res, body: RawBody) -> Response[EventStatus | BatchResult]:
         """Record shoppers' events: one event object, or `{"events": [...]}` with up to

@@ -8,6 +8,8 @@ from litestar.di import NamedDependency
 from api import schemas
 from api.resources import Resources
 
+_WARM_UP_WAIT_SECONDS = 5.0
+
 
 class HealthController(Controller):
     tags = ["health"]
@@ -19,7 +21,8 @@ class HealthController(Controller):
 
     @get("/ready", sync_to_thread=True)
     def ready(self, resources: NamedDependency[Resources]) -> Response[schemas.Readiness]:
-        """200 only when Postgres, the vector store and a live index are all usable. An
+        """200 only when Postgres, the vector store and a live index are all usable and
+        search's encoder and vocabulary are loaded. An
         index past its age still counts as ready (`index_stale` says so): recommendations
         fall back to popularity and keep succeeding."""
         missing: list[str] = []
@@ -39,6 +42,10 @@ class HealthController(Controller):
             missing.append("index: no live version (run `lodestar reindex`)")
         elif store_ok and live.items_collection not in collections:
             missing.append(f"index: collection {live.items_collection} is missing")
+        # Search needs the encoder and the catalog's words in memory; a server that has just
+        # started loads them in the background (seconds), and is not ready before.
+        if not resources.warmed.wait(timeout=_WARM_UP_WAIT_SECONDS):
+            missing.append("search: still loading the encoder and the catalog's words")
         age = resources.index_age_hours()
         body = schemas.Readiness(
             ready=not missing,

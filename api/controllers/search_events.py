@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import RawBody
 
-from api import schemas
-from api.controllers.events import body_schema
+from api.controllers.events import INGEST_RESPONSES, body_schema
 from api.resources import Resources
 from api.schemas_events import BatchResult, EventStatus
 from api.schemas_search_events import SearchEventBatch, SearchEventIn
@@ -36,7 +34,6 @@ class _SearchEventsOperation(Operation):
         self.request_body = _BODY
 
 
-_ERROR = schemas.ErrorResponse
 
 
 class SearchEventController(Controller):
@@ -47,21 +44,7 @@ class SearchEventController(Controller):
         "/",
         sync_to_thread=True,
         operation_class=_SearchEventsOperation,
-        responses={
-            201: ResponseSpec(EventStatus, generate_examples=False,
-                              description="One event, stored now (status `accepted`)."),
-            200: ResponseSpec(
-                BatchResult | EventStatus, generate_examples=False,
-                description="A batch: one result per event, in order. One event: it was"
-                " stored before (status `duplicate`).",
-            ),
-            400: ResponseSpec(_ERROR, generate_examples=False,
-                              description="Malformed body, or the one event was refused."),
-            413: ResponseSpec(_ERROR, generate_examples=False,
-                              description="More events than LODESTAR_EVENTS_BATCH_MAX."),
-            503: ResponseSpec(_ERROR, generate_examples=False,
-                              description="The database failed; nothing was stored."),
-        },
+        responses=INGEST_RESPONSES,
     )
     def post_search_events(
         self, resources: Res, body: RawBody

@@ -490,21 +490,35 @@ def ingest(
     for whatever runs after storing. Raises StoreUnavailable when the database fails; then
     nothing of the request was written.
     """
+    return ingest_with(database, items, lambda raw: validate_event(raw, now, future_skew),
+                       _store, "event")
+
+
+def ingest_with(
+    database: Database,
+    items: Sequence[Any],
+    validate: Callable[[Any], E],
+    store: Callable[[Connection, list[tuple[int, E]], list[Outcome | None]], list[E]],
+    what: str,
+) -> Ingested[E]:
+    """The ingest of any kind of event: validate each (a refusal is that item's outcome),
+    then `store` the valid ones in one transaction, which settles their outcomes. Raises
+    StoreUnavailable when the database fails; then nothing was written."""
     outcomes: list[Outcome | None] = [None] * len(items)
-    valid: list[tuple[int, NewEvent]] = []
+    valid: list[tuple[int, E]] = []
     for index, raw in enumerate(items):
         try:
-            valid.append((index, validate_event(raw, now, future_skew)))
+            valid.append((index, validate(raw)))
         except EventRefused as refused:
             outcomes[index] = Outcome(index, echoed_id(raw), REJECTED, refused)
-    stored: list[NewEvent] = []
+    stored: list[E] = []
     if valid:
         try:
             with database.engine.begin() as conn:
-                stored = _store(conn, valid, outcomes)
+                stored = store(conn, valid, outcomes)
         except SQLAlchemyError:
-            log.exception("storing %d event(s) failed; the transaction was rolled back",
-                          len(valid))
+            log.exception("storing %d %s(s) failed; the transaction was rolled back",
+                          len(valid), what)
             raise StoreUnavailable() from None
     settled = [o for o in outcomes if o is not None]
     assert len(settled) == len(items), "every event has an outcome"

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from api import schemas
-from api.errors import ApiError, IndexUnavailable
+from api.errors import ApiError
 from api.resources import Resources
 from api.services.similar import ItemFilters
-from indexing.search import Searcher, SearchOutcome, SearchRequest, understand
-from indexing.vectorstore.port import point_id
+from indexing.search import Searcher, SearchOutcome, SearchRequest, UnderstoodQuery, understand
+from indexing.vectorstore.port import VectorStoreError, point_id
 from models.history import load_history
+from ranking.candidates import Candidate
 from ranking.query import InvalidQuery
-from ranking.search_rank import LEXICAL, SEMANTIC, Ranked
+from ranking.search_rank import LEXICAL, SEMANTIC, Ranked, facet_counts
 
+log = logging.getLogger(__name__)
 _SHOWN_FIELDS = ("product_id", "title", "category", "brand", "price", "in_stock")
 
 
@@ -41,7 +46,7 @@ def search(
         raise BadQuery(problem) from None
     live, view = resources.index.live, resources.index.view
     if live is None or view is None:
-        raise IndexUnavailable()
+        return _lexical_only(resources, query, limit, offset, filters, request_id, "no_index")
     history = None
     if user_id is not None or session_id is not None:
         since = None
@@ -51,13 +56,56 @@ def search(
                                settings.rec_history_events)
     searcher = Searcher(resources.store, settings, view, resources.lexical,
                         resources.query_embeddings)
-    outcome = searcher.search(SearchRequest(terms=query.terms, text=query.text, limit=limit,
-                                            offset=offset, filter=filters.to_filter()),
-                              history)
-    resources.metrics.count("lodestar_searches_total",
-                            personalised="true" if outcome.personalised else "false")
-    return _response(resources, outcome, query.text, query.corrections, limit, offset,
-                     view.version, view.items, request_id)
+    try:
+        outcome = searcher.search(SearchRequest(terms=query.terms, text=query.text,
+                                                limit=limit, offset=offset,
+                                                filter=filters.to_filter()), history)
+        response = _response(resources, outcome, query.text, query.corrections, limit,
+                             offset, view.version, view.items, request_id)
+    except VectorStoreError:
+        log.exception("vector store failed; answering search from Postgres alone")
+        return _lexical_only(resources, query, limit, offset, filters, request_id,
+                             "vector_store_failed")
+    resources.metrics.count("lodestar_searches_total", strategy=response.strategy)
+    return response
+
+
+def _lexical_only(resources: Resources, query: UnderstoodQuery, limit: int, offset: int,
+                  filters: ItemFilters, request_id: str, cause: str) -> schemas.SearchResponse:
+    """Search from Postgres alone, when there is no index or the vector store fails: the
+    full-text matches in their own order, unpersonalised, so that a shop's search box
+    keeps working (`strategy: "lexical"`, no `model_version`)."""
+    resources.metrics.count("lodestar_searches_total", strategy=LEXICAL)
+    resources.metrics.count("lodestar_search_fallback_total", cause=cause)
+    found = resources.lexical.search(query.terms, filters.to_filter(),
+                                     resources.settings.search_candidates)
+    ids = [p for p, _ in found]
+    with resources.database.engine.connect() as conn:
+        rows = {r[0]: r for r in conn.execute(text(
+            "SELECT product_id, title, category, brand, price, in_stock FROM products"
+            " WHERE product_id = ANY(:ids)"), {"ids": ids})}
+    top = max((score for _, score in found), default=0.0) or 1.0
+    items = [
+        schemas.SearchItem(
+            product_id=pid, score=round(score / top, 6), title=rows[pid][1],
+            category=rows[pid][2], brand=rows[pid][3], price=float(rows[pid][4]),
+            in_stock=bool(rows[pid][5]),
+            reason=schemas.SearchReason(kind="matched_words", matched=[LEXICAL], lifted_by=[]))
+        for pid, score in found[offset:offset + limit] if pid in rows
+    ]
+    facets = facet_counts([Candidate(product_id=r[0], category=r[2], brand=r[3],
+                                     price=float(r[4]), in_stock=bool(r[5]), promoted=False,
+                                     created_at=0.0, popularity=0.0) for r in rows.values()])
+    return schemas.SearchResponse(
+        query=query.text, corrections=query.corrections, items=items, total=len(rows),
+        offset=offset, limit=limit, facets=_facets(facets), personalised=False,
+        strategy=LEXICAL, model_version=None, request_id=request_id)
+
+
+def _facets(counts: Mapping[str, list[tuple[str, int]]]) -> schemas.Facets:
+    return schemas.Facets(
+        category=[schemas.FacetValue(v, n) for v, n in counts["category"]],
+        brand=[schemas.FacetValue(v, n) for v, n in counts["brand"]])
 
 
 def _response(resources: Resources, outcome: SearchOutcome, understood: str,
@@ -77,10 +125,9 @@ def _response(resources: Resources, outcome: SearchOutcome, understood: str,
         total=outcome.total,
         offset=offset,
         limit=limit,
-        facets=schemas.Facets(
-            category=[schemas.FacetValue(v, n) for v, n in outcome.facets["category"]],
-            brand=[schemas.FacetValue(v, n) for v, n in outcome.facets["brand"]]),
+        facets=_facets(outcome.facets),
         personalised=outcome.personalised,
+        strategy="fused+personal" if outcome.personalised else "fused",
         model_version=version,
         request_id=request_id,
     )

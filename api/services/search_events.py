@@ -29,7 +29,6 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.schemas_search_events import MAX_POSITION, MAX_QUERY_LENGTH, SearchEventIn
 from api.services.events import (
@@ -41,9 +40,8 @@ from api.services.events import (
     EventRefused,
     Ingested,
     Outcome,
-    StoreUnavailable,
     decode_event,
-    echoed_id,
+    ingest_with,
     parse_occurred_at,
     parse_request_id,
     settle_repeats,
@@ -202,22 +200,6 @@ def ingest(
     Returns an outcome per event in input order and the events stored. Raises
     StoreUnavailable when the database fails; then nothing of the request was written.
     """
-    outcomes: list[Outcome | None] = [None] * len(items)
-    valid: list[tuple[int, NewSearchEvent]] = []
-    for index, raw in enumerate(items):
-        try:
-            valid.append((index, validate_search_event(raw, now, future_skew)))
-        except EventRefused as refused:
-            outcomes[index] = Outcome(index, echoed_id(raw), REJECTED, refused)
-    stored: list[NewSearchEvent] = []
-    if valid:
-        try:
-            with database.engine.begin() as conn:
-                stored = _store(conn, valid, outcomes)
-        except SQLAlchemyError:
-            log.exception("storing %d search event(s) failed; the transaction was rolled back",
-                          len(valid))
-            raise StoreUnavailable() from None
-    settled = [o for o in outcomes if o is not None]
-    assert len(settled) == len(items), "every event has an outcome"
-    return Ingested(outcomes=settled, stored=stored)
+    return ingest_with(database, items,
+                       lambda raw: validate_search_event(raw, now, future_skew),
+                       _store, "search event")

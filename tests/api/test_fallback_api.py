@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from api.app import create_app
 from api.resources import LiveIndex, Resources
@@ -89,3 +90,40 @@ def test_no_live_index_falls_back(resources: Resources) -> None:
     with TestClient(app=create_app(resources=served)) as c:
         body = c.get("/v1/users/U000001/home").json()
         assert body["strategy"] == "fallback" and body["rows"][0]["items"]
+
+
+def _title_of_some_product(resources: Resources) -> str:
+    with resources.database.engine.connect() as conn:
+        return str(conn.execute(text(
+            "SELECT title FROM products ORDER BY product_id LIMIT 1")).scalar_one())
+
+
+def test_search_without_a_vector_store_answers_from_postgres(resources: Resources) -> None:
+    broken = open_vector_store(resources.settings)
+    broken.close()
+    served = Resources(settings=dataclasses.replace(resources.settings,
+                                                    index_poll_seconds=3600.0),
+                       database=resources.database, store=broken, index=resources.index,
+                       encoder=resources.encoder())
+    title = _title_of_some_product(resources)
+    with TestClient(app=create_app(resources=served)) as c:
+        response = c.get("/v1/search", params={"q": title.split(" — ")[0], "user_id": "U000001"})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["strategy"] == "lexical" and body["model_version"] is None
+        assert body["personalised"] is False
+        assert body["items"][0]["title"] == title
+        assert sum(f["count"] for f in body["facets"]["category"]) == body["total"]
+        failed = 'lodestar_search_fallback_total{cause="vector_store_failed"}'
+        assert metric(c, failed) == 1
+
+
+def test_search_with_no_live_index_answers_from_postgres(resources: Resources) -> None:
+    served = Resources(settings=dataclasses.replace(resources.settings,
+                                                    index_poll_seconds=3600.0),
+                       database=resources.database, store=resources.store,
+                       index=LiveIndex(resources.database), encoder=resources.encoder())
+    with TestClient(app=create_app(resources=served)) as c:
+        body = c.get("/v1/search", params={"q": "shoes"}).json()
+        assert body["strategy"] == "lexical"
+        assert all(i["reason"]["matched"] == ["lexical"] for i in body["items"])

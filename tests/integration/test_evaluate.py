@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from indexing.evaluate_cold import ColdItemsOptions, evaluate_cold_items
 from indexing.evaluate_cold import write_reports as cold_reports
 from indexing.evaluate_report import BUCKET_TITLES, MISSING, write_reports
 from indexing.pipeline import reindex
-from indexing.vectorstore import VectorStore, open_vector_store
+from indexing.vectorstore import VectorStore
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
@@ -34,19 +33,6 @@ from tests.shop import fill_tiny_shop
 
 BOUNDED = ("precision@10", "recall@10", "ndcg@10", "map@10", "hit_rate@10", "mrr@10",
            "coverage", "served", "within_caps")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, pg_settings: Settings) -> Settings:
-    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.database_url,
-                             als_iterations=5)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[VectorStore]:
-    s = open_vector_store(settings)
-    yield s
-    s.close()
 
 
 def _versions(db: Database) -> list[tuple[int, str, str, str]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,19 +18,6 @@ from models import index_versions
 from models.db import Database
 from models.settings import Settings
 from tests.shop import fill_tiny_shop
-
-
-@pytest.fixture
-def settings(tmp_path: Path, pg_settings: Settings) -> Settings:
-    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.database_url,
-                             als_iterations=5)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[VectorStore]:
-    s = open_vector_store(settings)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ generates, the lexical retriever's weighting and filters, and the search evaluat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,6 @@ from models.db import Database
 from models.settings import Settings
 from ranking.query import fold
 from tests.shop import fill_tiny_shop
-
-
-@pytest.fixture
-def settings(tmp_path: Path, pg_settings: Settings) -> Settings:
-    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.database_url,
-                             als_iterations=5)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[VectorStore]:
-    s = open_vector_store(settings)
-    yield s
-    s.close()
 
 
 def _add(db: Database, pid: str, title: str = "Plain Item", brand: str = "Acme",
@@ -87,11 +73,11 @@ def test_sku_in_the_title_field_and_filters(db: Database, settings: Settings) ->
     _add(db, "lamp-out", title="Trail Lamp", category="Outdoor", price=20.0, in_stock=False)
     _add(db, "lamp-home", title="Trail Lamp", category="Home", price=20.0)
     retriever = LexicalRetriever(db, settings)
-    assert [p for p, _ in retriever.search(("sku-991",), Filter(), 5)][0] == "SKU-991"
+    assert next(p for p, _ in retriever.search(("sku-991",), Filter(), 5)) == "SKU-991"
     found = retriever.search(("lamp",), Filter(equals={"category": "Outdoor", "in_stock": True},
                                                ranges={"price": Range(gte=10.0)}), 10)
     assert [p for p, _ in found] == ["SKU-991"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot filter on 'description'"):
         retriever.search(("lamp",), Filter(equals={"description": "x"}), 5)
 
 

@@ -15,6 +15,7 @@ from ranking.search_rank import (
     facet_counts,
     personal_signals,
     price_fit,
+    query_openness,
     rank,
     reciprocal_rank_fusion,
     shopper_profile,
@@ -42,9 +43,9 @@ def test_rrf_weights_and_validation() -> None:
     fused = reciprocal_rank_fusion({"lexical": ["a"], "semantic": ["b"]},
                                    {"lexical": 2.0, "semantic": 0.0}, k=10)
     assert fused == {"a": pytest.approx(2 / 11)}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="k must be positive"):
         reciprocal_rank_fusion({"lexical": ["a"]}, {"lexical": 1.0}, k=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-negative"):
         reciprocal_rank_fusion({"lexical": ["a"]}, {"lexical": -1.0}, k=60)
 
 
@@ -129,5 +130,15 @@ def test_personal_signals_reorder_and_name_what_lifted() -> None:
     assert [r.product_id for r in ranked] == ["b", "a"]
     assert ranked[0].lifted_by == ("brand_affinity", "cf_affinity")
     assert ranked[0].score == pytest.approx(0.8 + 0.3 + 0.05)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-negative weights"):
         rank(items, {"a": 1.0, "b": 1.0}, {}, signals, (0.1, 0.1))
+
+
+def test_a_query_for_one_product_is_closed_to_personal_taste() -> None:
+    generic = [0.62, 0.61, 0.61, 0.60, 0.60, 0.60, 0.59, 0.59, 0.58, 0.58, 0.5]
+    specific = [0.90, 0.70, 0.68, 0.66, 0.65, 0.64, 0.63, 0.62, 0.61, 0.60]
+    assert query_openness(generic, gap=0.4) == pytest.approx(1 - 0.04 / 0.4)
+    assert query_openness(specific, gap=0.4) == pytest.approx(1 - 0.30 / 0.4)
+    assert query_openness(specific, gap=0.2) == 0.0
+    assert query_openness(specific, gap=0.0) == 1.0  # the gate is off
+    assert query_openness([0.9], gap=0.4) == 1.0
