@@ -535,10 +535,13 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
         shopper = conn.execute(text(
             "SELECT user_id FROM events GROUP BY 1 HAVING count(*) BETWEEN 20 AND 60 "
             "ORDER BY 1 LIMIT 1")).scalar()
+        subcategory = conn.execute(text(
+            "SELECT subcategory FROM products WHERE subcategory <> '' GROUP BY 1"
+            " ORDER BY count(*) DESC, 1 LIMIT 1")).scalar()
     base = f"http://{host}:{port}"
     print(f"\nLodestar is serving the demo shop at {base}  (API docs: {base}/schema)")
     if shopper:
-        print(f"  open {base}/?user={shopper} to browse as one of its shoppers")
+        print(f"  open {base}/?user={shopper} to search and browse as one of its shoppers")
     if row:
         pid, category, price = row
         print(f"  curl '{base}/v1/products/{pid}'")
@@ -547,6 +550,11 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
               f"{_quote(category)}&max_price={float(price) * 1.5:.0f}&in_stock=true'")
     if shopper:
         print(f"  curl '{base}/v1/users/{shopper}/recommendations?limit=5'")
+    if subcategory:
+        query = _quote(str(subcategory).lower())
+        print(f"  curl '{base}/v1/search?q={query}&limit=5'"
+              + (f"  # and &user_id={shopper} to see it reordered for a shopper" if shopper
+                 else ""))
     key = resources.settings.admin_key
     print(f"  curl -X PUT '{base}/v1/products/NEW-1' -H 'X-Admin-Key: {key}' "
           "-H 'content-type: application/json' -d '{\"title\": \"Insulated steel bottle 1 l\", "

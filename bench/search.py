@@ -18,6 +18,7 @@ Results go to bench/results/search.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -36,6 +37,7 @@ from bench.recommend import pick_users, serve, time_gets
 from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
 from indexing.collections import TEXT
 from indexing.encoder import load_encoder
+from indexing.onnx_encoder import load_query_encoder
 from indexing.search import LexicalRetriever, catalog_vocabulary, understand
 from indexing.search_queries import load_catalog, search_cases
 from indexing.vectorstore import open_vector_store
@@ -74,6 +76,8 @@ def in_process(args: argparse.Namespace, queries: Sequence[str]) -> dict[str, di
         vocabulary = catalog_vocabulary(database, settings)
         vocab_s = time.perf_counter() - started
         encoder = load_encoder(settings)
+        onnx = load_query_encoder(dataclasses.replace(
+            settings, search_query_encoder="onnx-int8"), lambda: encoder)
         lexical = LexicalRetriever(database, settings)
         understood = [understand(q, vocabulary, settings.search_max_query_chars)
                       for q in queries]
@@ -88,6 +92,8 @@ def in_process(args: argparse.Namespace, queries: Sequence[str]) -> dict[str, di
                 lambda: understand(queries[nxt()], vocabulary, 200), len(queries)),
             "encoder, one query (torch fp32)": timed(
                 lambda: encoder.encode([understood[nxt()].text]), len(queries)),
+            "encoder, one query (onnx int8)": timed(
+                lambda: onnx.encode([understood[nxt()].text]), len(queries)),
             "lexical: Postgres full-text, top 100": timed(
                 lambda: lexical.search(understood[nxt()].terms, Filter(), 100), len(queries)),
             "semantic: vector query, top 100": timed(
@@ -102,6 +108,13 @@ def in_process(args: argparse.Namespace, queries: Sequence[str]) -> dict[str, di
         database.close()
 
 
+def _first_title(body: dict[str, object]) -> str:
+    items = body.get("items")
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return str(items[0].get("title", "-"))
+    return "-"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warm-up", type=int, default=1000,
                         help="searches that fill the server's item cache before warm groups")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--query-encoders", default="torch,onnx-int8",
+                        help="comma-separated LODESTAR_SEARCH_QUERY_ENCODER values to compare")
     parser.add_argument("--note", default="", help="a line about the run for the report")
     args = parser.parse_args(argv)
     args.reindex = False
@@ -136,37 +151,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = in_process(args, queries[:n])
 
     results: dict[str, dict[str, float]] = {}
-    for label, group, users in (("cold, anonymous", cold_anon, None),
-                                ("cold, personalised", cold_personal, shoppers_a)):
-        server, base = serve(settings)  # a fresh server: both caches empty
+    sample: dict[str, object] = {}
+    for encoder_name in [e.strip() for e in args.query_encoders.split(",") if e.strip()]:
+        env = {"LODESTAR_SEARCH_QUERY_ENCODER": encoder_name}
+        tag = f"[{encoder_name}] "
+        for label, group, users in (("cold, anonymous", cold_anon, None),
+                                    ("cold, personalised", cold_personal, shoppers_a)):
+            server, base = serve(settings, env)  # a fresh server: both caches empty
+            try:
+                with httpx.Client(base_url=base, timeout=30) as http:
+                    print(f"{tag}{label} ...", flush=True)
+                    urls = [url(q, users[i] if users else None) for i, q in enumerate(group)]
+                    results[tag + label] = time_gets(http, urls, warm_up=0)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+        server, base = serve(settings, env)
         try:
             with httpx.Client(base_url=base, timeout=30) as http:
-                print(f"{label} ...", flush=True)
-                urls = [url(q, users[i] if users else None) for i, q in enumerate(group)]
-                results[label] = time_gets(http, urls, warm_up=0)
+                print(f"{tag}warming up with {len(warm_up)} searches ...", flush=True)
+                for i, q in enumerate(warm_up):
+                    http.get(url(q, shoppers[i % len(shoppers)] if i % 2 else None))
+                results[tag + "new query, warm server, anonymous"] = time_gets(
+                    http, [url(q) for q in new_anon], warm_up=0)
+                results[tag + "new query, warm server, personalised"] = time_gets(
+                    http, [url(q, shoppers_b[i]) for i, q in enumerate(new_personal)],
+                    warm_up=0)
+                # Asked again: the embeddings are cached now.
+                results[tag + "warm (repeated query), anonymous"] = time_gets(
+                    http, [url(q) for q in new_anon], warm_up=0)
+                results[tag + "warm (repeated query), personalised"] = time_gets(
+                    http, [url(q, shoppers_b[i]) for i, q in enumerate(new_personal)],
+                    warm_up=0)
+                sample = http.get(url(new_anon[0])).json()
         finally:
             server.terminate()
             server.wait(timeout=30)
-
-    server, base = serve(settings)
-    try:
-        with httpx.Client(base_url=base, timeout=30) as http:
-            print(f"warming up with {len(warm_up)} searches ...", flush=True)
-            for i, q in enumerate(warm_up):
-                http.get(url(q, shoppers[i % len(shoppers)] if i % 2 else None))
-            results["new query, warm server, anonymous"] = time_gets(
-                http, [url(q) for q in new_anon], warm_up=0)
-            results["new query, warm server, personalised"] = time_gets(
-                http, [url(q, shoppers_b[i]) for i, q in enumerate(new_personal)], warm_up=0)
-            # Asked again: the embeddings are cached now.
-            results["warm (repeated query), anonymous"] = time_gets(
-                http, [url(q) for q in new_anon], warm_up=0)
-            results["warm (repeated query), personalised"] = time_gets(
-                http, [url(q, shoppers_b[i]) for i, q in enumerate(new_personal)], warm_up=0)
-            sample = http.get(url(new_anon[0])).json()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     vocab = parts.pop("_vocabulary_build_s")
     target = 30.0
@@ -180,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"sequential requests, `limit=20`; {n} requests per group, each query asked once per "
         "group. Queries: the search evaluation's generated shop queries (exact products, "
         "attributes, paraphrases, typos). Personalised: shoppers with 20+ events "
-        "(history read from Postgres, CF vector, profile, rerank).",
+        "(history read from Postgres, CF vector, profile, rerank). `[torch]`: queries "
+        "embedded by the catalog's own encoder (fp32); `[onnx-int8]`: by its int8 ONNX "
+        "export (bench/results/encoder.md compares the two).",
         "",
         "## `GET /v1/search` over HTTP",
         "",
@@ -203,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"The typo vocabulary ({int(vocab['n']):,} words) is built from the catalog in "
         f"{vocab['p50']:.1f} s when the server starts.",
         "",
-        f"A response (first of the warm group, `{new_anon[0]}`): total {sample['total']}, "
-        f"first item {sample['items'][0]['title'] if sample['items'] else '-'!r}.",
+        f"A response (first of the warm group, `{new_anon[0]}`): total {sample.get('total')}, "
+        f"first item {_first_title(sample)!r}.",
         "",
     ]
     if timings:

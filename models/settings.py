@@ -171,22 +171,22 @@ class Settings:
         2, "Edits a query word of 8+ letters may be from a catalog word to be corrected (1 below)."
     )
     search_personal_cf_weight: float = _setting(
-        0.15, "Rerank: weight of the shopper's CF affinity to the item."
+        0.3, "Rerank: weight of the shopper's CF affinity to the item."
     )
     search_personal_category_weight: float = _setting(
-        0.1, "Rerank: weight of the shopper's affinity to the item's category."
+        0.2, "Rerank: weight of the shopper's affinity to the item's category."
     )
     search_personal_brand_weight: float = _setting(
-        0.1, "Rerank: weight of the shopper's affinity to the item's brand."
+        0.2, "Rerank: weight of the shopper's affinity to the item's brand."
     )
     search_personal_price_weight: float = _setting(
-        0.05, "Rerank: weight of how well the price fits the shopper's band in that category."
+        0.1, "Rerank: weight of how well the price fits the shopper's band in that category."
     )
     search_personal_session_weight: float = _setting(
-        0.15, "Rerank: weight of closeness to what the live session looked at."
+        0.3, "Rerank: weight of closeness to what the live session looked at."
     )
     search_personal_open_gap: float = _setting(
-        0.0, "Rerank weights shrink to 0 as the best semantic match leads the 10th by this "
+        0.3, "Rerank weights shrink to 0 as the best semantic match leads the 10th by this "
         "much (a query for one product); 0: never."
     )
     search_query_encoder: str = _setting(
