@@ -36,6 +36,7 @@ from ranking.history import ShopperHistory, session_anchors
 from ranking.query import parse_query, tokens
 from ranking.search_rank import (
     LEXICAL,
+    LEXICAL_PARTIAL,
     SEMANTIC,
     Ranked,
     facet_counts,
@@ -105,14 +106,23 @@ class LexicalRetriever:
 
     def search(self, terms: Sequence[str], filter: Filter, limit: int
                ) -> list[tuple[str, float]]:
+        """(product id, score), best first: every-word matches, then some-word matches."""
+        complete, partial = self.search_tiers(terms, filter, limit)
+        return complete + partial
+
+    def search_tiers(self, terms: Sequence[str], filter: Filter, limit: int
+                     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The products that contain every term, and those that contain only some (found
+        only when the first are fewer than `limit`), each best first."""
         if not terms or limit <= 0:
-            return []
+            return [], []
         where, params = sql_filter(filter)
-        found = self._run(" ".join(terms), where, params, limit, ())
-        if len(found) < limit and len(terms) > 1:
-            found += self._run(" or ".join(terms), where, params, limit - len(found),
-                               tuple(p for p, _ in found))
-        return found
+        complete = self._run(" ".join(terms), where, params, limit, ())
+        partial: list[tuple[str, float]] = []
+        if len(complete) < limit and len(terms) > 1:
+            partial = self._run(" or ".join(terms), where, params, limit - len(complete),
+                                tuple(p for p, _ in complete))
+        return complete, partial
 
     def _run(self, websearch: str, where: str, params: dict[str, Any], limit: int,
              exclude: tuple[str, ...]) -> list[tuple[str, float]]:
@@ -248,7 +258,9 @@ class Searcher:
         clock = time.perf_counter()
         openness = 1.0
         if request.mode != "semantic":
-            lists[LEXICAL] = [p for p, _ in self.lexical.search(request.terms, request.filter, n)]
+            complete, partial = self.lexical.search_tiers(request.terms, request.filter, n)
+            lists[LEXICAL] = [p for p, _ in complete]
+            lists[LEXICAL_PARTIAL] = [p for p, _ in partial]
             timings["lexical"] = _ms_since(clock)
         if request.mode != "lexical":
             clock = time.perf_counter()
@@ -267,9 +279,14 @@ class Searcher:
             timings["semantic"] = _ms_since(clock)
 
         clock = time.perf_counter()
+        # A product missing some of the query's words ranks below every one that has them
+        # all in the lexical list, and counts for less: "zentel zn-110" is about ZN-110,
+        # not about every Zentel product the semantic list also likes.
         fused = reciprocal_rank_fusion(
-            lists, {LEXICAL: s.search_lexical_weight, SEMANTIC: s.search_semantic_weight},
-            s.search_rrf_k)
+            lists, {LEXICAL: s.search_lexical_weight,
+                    LEXICAL_PARTIAL: s.search_lexical_weight * s.search_partial_match_weight,
+                    SEMANTIC: s.search_semantic_weight},
+            s.search_rrf_k, first_rank={LEXICAL_PARTIAL: len(lists.get(LEXICAL, ())) + 1})
         ids = list(fused)
         cached = self.cache.get_products(self.store, self.index.items, ids)
         # A product in Postgres but not (yet) in the index has nothing to show: skipped.
@@ -330,8 +347,12 @@ class Searcher:
 
 def _matched_by(lists: dict[str, list[str]], items: dict[str, CachedItem]
                 ) -> dict[str, tuple[str, ...]]:
+    """Which retrievers found each product (a partial word match is a lexical match)."""
     sets = {name: set(ids) for name, ids in lists.items()}
-    return {p: tuple(name for name, ids in sets.items() if p in ids) for p in items}
+    lexical = sets.get(LEXICAL, set()) | sets.get(LEXICAL_PARTIAL, set())
+    semantic = sets.get(SEMANTIC, set())
+    return {p: tuple(name for name, found in ((LEXICAL, lexical), (SEMANTIC, semantic))
+                     if p in found) for p in items}
 
 
 def _ms_since(start: float) -> float:

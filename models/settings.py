@@ -158,6 +158,10 @@ class Settings:
         60.0, "k of reciprocal rank fusion: 1/(k + rank); larger flattens the head."
     )
     search_lexical_weight: float = _setting(1.0, "Weight of the lexical list in the fusion.")
+    search_partial_match_weight: float = _setting(
+        0.5, "Share of the lexical weight that a product with only some of the query's words "
+        "gets (it ranks below every product with all of them)."
+    )
     search_semantic_weight: float = _setting(1.0, "Weight of the semantic list in the fusion.")
     search_min_similarity: float = _setting(
         0.25, "Semantic matches below this cosine similarity to the query are not matches."

@@ -26,6 +26,7 @@ from ranking.history import Interaction
 Scores = npt.NDArray[np.float32]
 
 LEXICAL = "lexical"
+LEXICAL_PARTIAL = "lexical_partial"  # products with only some of the query's words
 SEMANTIC = "semantic"
 
 CF_AFFINITY = "cf_affinity"
@@ -43,9 +44,11 @@ _REASON_THRESHOLD = 0.01
 
 
 def reciprocal_rank_fusion(
-    lists: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: float
+    lists: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: float,
+    first_rank: Mapping[str, int] | None = None,
 ) -> dict[str, float]:
-    """score(d) = Σ over lists of weight / (k + rank of d in the list), ranks from 1.
+    """score(d) = Σ over lists of weight / (k + rank of d in the list), ranks from 1 (or
+    from `first_rank[list]`: a list that continues another, ranked below all of it).
 
     RRF needs no calibration between the lists' raw scores (a ts_rank and a cosine are on
     unrelated scales), and an item that both retrievers found early beats one that only
@@ -60,7 +63,10 @@ def reciprocal_rank_fusion(
             raise ValueError(f"weight of {name} must be non-negative")
         if w == 0:
             continue
-        for rank, pid in enumerate(dict.fromkeys(ids), start=1):
+        start = (first_rank or {}).get(name, 1)
+        if start < 1:
+            raise ValueError(f"first rank of {name} must be at least 1")
+        for rank, pid in enumerate(dict.fromkeys(ids), start=start):
             fused[pid] = fused.get(pid, 0.0) + w / (k + rank)
     return fused
 

@@ -182,3 +182,15 @@ def test_a_shopper_without_history_gets_the_plain_order(client: Client,
     assert stranger["personalised"] is False
     assert [i["product_id"] for i in stranger["items"]] == [i["product_id"]
                                                             for i in plain["items"]]
+
+
+def test_a_model_number_finds_its_product_first(client: Client, resources: Resources) -> None:
+    with resources.database.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT product_id, brand, title FROM products WHERE title ~ ' [A-Z]{2}-[0-9]{3} '"
+            " ORDER BY product_id")).all()
+    assert rows, "the tiny shop has products with model numbers"
+    for product_id, brand, title in rows[:5]:
+        model = title.split(" ")[len(brand.split(" "))]
+        body = _search(client, q=f"{brand} {model}", limit=3)
+        assert body["items"][0]["product_id"] == product_id or model in body["items"][0]["title"]

@@ -142,3 +142,12 @@ def test_a_query_for_one_product_is_closed_to_personal_taste() -> None:
     assert query_openness(specific, gap=0.2) == 0.0
     assert query_openness(specific, gap=0.0) == 1.0  # the gate is off
     assert query_openness([0.9], gap=0.4) == 1.0
+
+
+def test_a_continuing_list_ranks_below_the_one_it_continues() -> None:
+    fused = reciprocal_rank_fusion({"lexical": ["a", "b"], "lexical_partial": ["c"]},
+                                   {"lexical": 1.0, "lexical_partial": 1.0}, k=10,
+                                   first_rank={"lexical_partial": 3})
+    assert fused["c"] == pytest.approx(1 / 13) and fused["c"] < fused["b"]
+    with pytest.raises(ValueError, match="at least 1"):
+        reciprocal_rank_fusion({"a": ["x"]}, {"a": 1.0}, k=10, first_rank={"a": 0})
