@@ -280,11 +280,15 @@ class Searcher:
 
         clock = time.perf_counter()
         # A product missing some of the query's words ranks below every one that has them
-        # all in the lexical list, and counts for less: "zentel zn-110" is about ZN-110,
-        # not about every Zentel product the semantic list also likes.
+        # all in the lexical list. When the query names a model number or SKU it also
+        # counts for less: "zentel zn-110" is about the ZN-110, not about every Zentel
+        # product the semantic list likes. Without one ("mobile phones") products with
+        # some of the words are often the right ones, and keep the full weight.
+        partial_weight = s.search_partial_match_weight if any(
+            _is_identifier(t) for t in request.terms) else 1.0
         fused = reciprocal_rank_fusion(
             lists, {LEXICAL: s.search_lexical_weight,
-                    LEXICAL_PARTIAL: s.search_lexical_weight * s.search_partial_match_weight,
+                    LEXICAL_PARTIAL: s.search_lexical_weight * partial_weight,
                     SEMANTIC: s.search_semantic_weight},
             s.search_rrf_k, first_rank={LEXICAL_PARTIAL: len(lists.get(LEXICAL, ())) + 1})
         ids = list(fused)
@@ -343,6 +347,11 @@ class Searcher:
         if profile.is_empty and vector is None and not texts:
             return None
         return personal_signals(candidates, profile, cf, session)
+
+
+def _is_identifier(term: str) -> bool:
+    """A model number or SKU: letters and digits in one token ("zn-110", "p000123")."""
+    return any(c.isdigit() for c in term) and any(c.isalpha() for c in term)
 
 
 def _matched_by(lists: dict[str, list[str]], items: dict[str, CachedItem]

@@ -159,8 +159,8 @@ class Settings:
     )
     search_lexical_weight: float = _setting(1.0, "Weight of the lexical list in the fusion.")
     search_partial_match_weight: float = _setting(
-        0.5, "Share of the lexical weight that a product with only some of the query's words "
-        "gets (it ranks below every product with all of them)."
+        0.5, "Share of the lexical weight that a product with only some of the words of a "
+        "query naming a model number or SKU gets (it ranks below every full match)."
     )
     search_semantic_weight: float = _setting(1.0, "Weight of the semantic list in the fusion.")
     search_min_similarity: float = _setting(
