@@ -163,6 +163,10 @@ class Settings:
         "query naming a model number or SKU gets (it ranks below every full match)."
     )
     search_semantic_weight: float = _setting(1.0, "Weight of the semantic list in the fusion.")
+    search_partial_rank_cap: int = _setting(
+        2000, "Most any-word matches the lexical retriever ranks per query (taken in index "
+        "order): bounds the cost of a broad query; 0: all."
+    )
     search_min_similarity: float = _setting(
         0.25, "Semantic matches below this cosine similarity to the query are not matches."
     )
