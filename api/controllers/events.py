@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from litestar import Controller, Response, post
@@ -25,8 +25,16 @@ from api import schemas
 from api.resources import Resources
 from api.schemas_events import BatchResult, EventBatch, EventIn, EventStatus
 from api.services import events
+from models.db import Database
 
 Res = NamedDependency[Resources]
+
+
+class Ingest(Protocol):
+    """An ingest service: `events.ingest`, `search_events.ingest`."""
+
+    def __call__(self, database: Database, items: Sequence[Any], *, now: datetime,
+                 future_skew: timedelta) -> events.Ingested[Any]: ...
 
 _SCHEMA_FIELDS = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
 
@@ -81,6 +89,20 @@ class _EventsOperation(Operation):
 _ERROR = schemas.ErrorResponse
 
 
+def answer_ingest(resources: Resources, body: bytes, ingest: Ingest
+                  ) -> Response[EventStatus | BatchResult]:
+    """Parse one event or a batch, ingest it, and answer in the shared convention: one
+    event 201 (stored) / 200 (duplicate) / 400; a batch 200 with a result per event."""
+    settings = resources.settings
+    items, batch = events.parse_body(body, settings.events_batch_max)
+    ingested = ingest(resources.database, items, now=datetime.now(UTC),
+                      future_skew=timedelta(seconds=settings.event_future_skew_seconds))
+    if batch:
+        return Response(events.batch_result(ingested), status_code=200)
+    answer, status = events.single_result(ingested)
+    return Response(answer, status_code=status)
+
+
 # What an ingest endpoint answers (events, search events): one convention for clients.
 INGEST_RESPONSES = {
     201: ResponseSpec(EventStatus, generate_examples=False,
@@ -115,15 +137,4 @@ class EventController(Controller):
         when already stored, 400 naming the field when refused. A batch: 200 with a result
         per event in input order (`accepted`, `duplicate` or `rejected` with the reason);
         all the events it stores are written in one transaction."""
-        settings = resources.settings
-        items, batch = events.parse_body(body, settings.events_batch_max)
-        ingested = events.ingest(
-            resources.database,
-            items,
-            now=datetime.now(UTC),
-            future_skew=timedelta(seconds=settings.event_future_skew_seconds),
-        )
-        if batch:
-            return Response(events.batch_result(ingested), status_code=200)
-        answer, status = events.single_result(ingested)
-        return Response(answer, status_code=status)
+        return answer_ingest(resources, body, events.ingest)

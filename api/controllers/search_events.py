@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
 
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import RawBody
 
-from api.controllers.events import INGEST_RESPONSES, body_schema
+from api.controllers.events import INGEST_RESPONSES, answer_ingest, body_schema
 from api.resources import Resources
 from api.schemas_events import BatchResult, EventStatus
 from api.schemas_search_events import SearchEventBatch, SearchEventIn
-from api.services import events, search_events
+from api.services import search_events
 
 Res = NamedDependency[Resources]
 
@@ -55,15 +54,4 @@ class SearchEventController(Controller):
         `event_id`. Answered as `POST /v1/events` answers: one event, 201 when stored, 200
         when already stored, 400 naming the field when refused; a batch, 200 with a result
         per event in input order, its events stored in one transaction."""
-        settings = resources.settings
-        items, batch = events.parse_body(body, settings.events_batch_max)
-        ingested = search_events.ingest(
-            resources.database,
-            items,
-            now=datetime.now(UTC),
-            future_skew=timedelta(seconds=settings.event_future_skew_seconds),
-        )
-        if batch:
-            return Response(events.batch_result(ingested), status_code=200)
-        answer, status = events.single_result(ingested)
-        return Response(answer, status_code=status)
+        return answer_ingest(resources, body, search_events.ingest)
