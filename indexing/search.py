@@ -228,10 +228,6 @@ class QueryEmbeddings:
                     self._entries.popitem(last=False)
         return vector
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 @dataclass(frozen=True)
 class SearchRequest:

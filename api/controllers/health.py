@@ -60,8 +60,9 @@ class HealthController(Controller):
 
     @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
     def metrics(self, resources: NamedDependency[Resources]) -> str:
-        """Prometheus text: recommendations per strategy, fallbacks per cause, the live
-        index's version, age and staleness, the item cache's size."""
+        """Prometheus text: recommendations and searches per strategy, fallbacks per cause,
+        the live index's version, age and staleness, the item cache's size, the query
+        embedding cache's hits and misses."""
         live = resources.index.live
         view = resources.index.view
         age = resources.index_age_hours()
@@ -71,5 +72,8 @@ class HealthController(Controller):
             "lodestar_index_stale": float(resources.index_stale()),
             "lodestar_item_cache_items": float(len(view.items_cache))
             if view is not None and view.items_cache is not None else 0.0,
+            # Searches whose query embedding was cached, and those that ran the encoder.
+            "lodestar_query_embedding_hits": float(resources.query_embeddings.hits),
+            "lodestar_query_embedding_misses": float(resources.query_embeddings.misses),
         }
         return resources.metrics.render(gauges)

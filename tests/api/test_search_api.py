@@ -194,3 +194,13 @@ def test_a_model_number_finds_its_product_first(client: Client, resources: Resou
         model = title.split(" ")[len(brand.split(" "))]
         body = _search(client, q=f"{brand} {model}", limit=3)
         assert body["items"][0]["product_id"] == product_id or model in body["items"][0]["title"]
+
+
+def test_a_repeated_query_reuses_its_embedding(client: Client, resources: Resources) -> None:
+    query = _product(resources)["subcategory"] + " deals"
+    before = resources.query_embeddings.misses
+    _search(client, q=query)
+    _search(client, q=query.upper())  # the same query once normalised
+    assert resources.query_embeddings.misses == before + 1
+    metrics = client.get("/metrics").text
+    assert "lodestar_query_embedding_hits" in metrics
