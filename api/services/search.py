@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 
 from api import schemas
 from api.errors import ApiError
 from api.resources import Resources
-from api.services.similar import ItemFilters
+from api.services.similar import ItemFilters, list_item
 from indexing.search import Searcher, SearchOutcome, SearchRequest, UnderstoodQuery, understand
 from indexing.vectorstore.port import VectorStoreError, point_id
 from models.history import load_history
@@ -137,14 +138,9 @@ def _item(ranked: Ranked, payload: Mapping[str, Any]) -> schemas.SearchItem:
     both = LEXICAL in ranked.matched and SEMANTIC in ranked.matched
     kind = ("matched_words_and_meaning" if both else
             "matched_words" if LEXICAL in ranked.matched else "matched_meaning")
+    shown = list_item(payload, ranked.score)
     return schemas.SearchItem(
-        product_id=ranked.product_id,
-        score=round(ranked.score, 6),
-        title=str(payload.get("title", "")),
-        category=str(payload.get("category", "")),
-        brand=str(payload.get("brand", "")),
-        price=float(payload.get("price", 0.0)),
-        in_stock=bool(payload.get("in_stock", True)),
+        **msgspec.structs.asdict(shown),
         reason=schemas.SearchReason(kind=kind, matched=list(ranked.matched),
                                     lifted_by=list(ranked.lifted_by)),
     )
