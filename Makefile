@@ -33,7 +33,7 @@ test: install lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check api ranking indexing models migrations tests bench
+	$(BIN)/ruff check api evaluation retrieval indexing data models ranking migrations tests bench
 
 typecheck: install
 	$(BIN)/mypy

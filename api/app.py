@@ -22,6 +22,7 @@ from api.controllers.search import SearchController
 from api.controllers.search_events import SearchEventController
 from api.controllers.users import UserController
 from api.errors import EXCEPTION_HANDLERS
+from api.metrics import request_metrics
 from api.resources import Resources
 from models.settings import Settings
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             Resources.open, settings
         )
         holder["resources"] = res
-        poller = asyncio.create_task(_poll_live_index(res, settings.index_poll_seconds))
+        poller = asyncio.create_task(_poll_live_index(res, settings.serving.index_poll_seconds))
         # Search embeds queries (and catalog writes embed text): load the encoder and the
         # catalog's words now, not in the first request.
         warm = asyncio.create_task(asyncio.to_thread(res.warm_up))
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        middleware=[request_metrics().middleware],
         openapi_config=OpenAPIConfig(title="Lodestar", version="1", path="/schema"),
         state=State({"settings": settings}),
     )

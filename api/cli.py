@@ -7,7 +7,6 @@ Errors print as one line on stderr, without a traceback (set LODESTAR_DEBUG=1 fo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -160,7 +159,7 @@ def _environment_defaults() -> None:
 
 def _configure_logging(settings: Settings, verbose: bool) -> None:
     level = logging.DEBUG if verbose else logging.INFO
-    if settings.log_json:
+    if settings.serving.log_json:
         logging.basicConfig(level=level, handlers=[_json_handler()], force=True)
     else:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -213,7 +212,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _generate(database: Any, products: int, users: int, events: int, seed: int,
               replace: bool) -> None:
-    from indexing.demo_shop import ShopSpec, generate_shop
+    from data.demo_shop import ShopSpec, generate_shop
 
     for name, value in (("--products", products), ("--users", users), ("--events", events)):
         if value < 1:
@@ -228,7 +227,7 @@ def _generate(database: Any, products: int, users: int, events: int, seed: int,
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from indexing import importer
+    from data import importer
     from models.db import migrate, open_database
 
     if args.products is None and args.events is None:
@@ -325,8 +324,8 @@ def _reindex(database: Any, settings: Settings) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from indexing.evaluate import EvaluationOptions, evaluate
-    from indexing.evaluate_report import markdown, write_reports
+    from evaluation.recommendations import EvaluationOptions, evaluate
+    from evaluation.report import markdown, write_reports
 
     if args.cold_items and args.search:
         raise CliError("choose one of --cold-items and --search", EXIT_USAGE)
@@ -341,7 +340,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(str(exc), EXIT_USAGE) from exc
     result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
         db, store, settings, encoder, options, progress=_progress_printer()))
-    out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
     written = write_reports(result, out_dir, with_json=args.json)
     print(markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -349,7 +348,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
-    from indexing import evaluate_cold
+    from evaluation import cold_items as evaluate_cold
 
     if args.validation:
         raise CliError("--cold-items scores the test split only", EXIT_USAGE)
@@ -361,7 +360,7 @@ def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
                              evaluate_cold.evaluate_cold_items(
                                  db, store, settings, encoder, options,
                                  progress=_progress_printer()))
-    out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
     written = evaluate_cold.write_reports(result, out_dir, with_json=args.json)
     print(evaluate_cold.markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -369,7 +368,7 @@ def _evaluate_cold_items(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _evaluate_search(args: argparse.Namespace, settings: Settings) -> int:
-    from indexing import evaluate_search
+    from evaluation import search as evaluate_search
 
     if args.queries < 1:
         raise CliError("--queries must be at least 1", EXIT_USAGE)
@@ -380,7 +379,7 @@ def _evaluate_search(args: argparse.Namespace, settings: Settings) -> int:
                              evaluate_search.evaluate_search(
                                  db, store, settings, encoder, options,
                                  progress=_progress_printer()))
-    out_dir = args.out if args.out is not None else settings.data_dir / "evaluation"
+    out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
     if args.validation:
         out_dir = out_dir / "validation"
     written = evaluate_search.write_reports(result, out_dir, with_json=args.json)
@@ -392,8 +391,8 @@ def _evaluate_search(args: argparse.Namespace, settings: Settings) -> int:
 def _run_evaluation(settings: Settings, run: Callable[[Any, Any, Any], _T]) -> _T:
     """Open the database and the store, run an evaluation (handed a loader of the encoder,
     so a refused split costs no model load), close both; a thin split is a usage error."""
+    from evaluation.recommendations import NotEnoughEvents
     from indexing.encoder import load_encoder
-    from indexing.evaluate import NotEnoughEvents
     from indexing.vectorstore import open_vector_store
     from models.db import migrate, open_database
 
@@ -450,7 +449,7 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.close()
     print(f"index version {target.version} is live again (running servers follow within "
-          f"{settings.index_poll_seconds:g}s)")
+          f"{settings.serving.index_poll_seconds:g}s)")
     return EXIT_OK
 
 
@@ -478,23 +477,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
 
     started = time.perf_counter()
-    if not settings.admin_key:
+    if not settings.serving.admin_key:
         # The demo shows catalog writes; a key for this run only, printed below.
-        settings = dataclasses.replace(settings, admin_key=secrets.token_urlsafe(12))
+        settings = settings.replace(admin_key=secrets.token_urlsafe(12))
     resources = Resources.open(settings)
     try:
         database = resources.database
         if _count(database, "products") == 0:
-            print(f"building the demo shop in {settings.data_dir} (first run only)...")
+            print(f"building the demo shop in {settings.storage.data_dir} (first run only)...")
             _generate(database, args.products, args.users, args.events, args.seed, False)
         else:
-            print(f"reusing the shop in {settings.data_dir}")
+            print(f"reusing the shop in {settings.storage.data_dir}")
         resources.index.refresh()
         if resources.index.live is None:
             print("indexing it (first run only; the text encoder takes a minute)...")
             _reindex_in_process(resources)
         elif resources.index_stale():
-            print(f"the index is older than {settings.index_max_age_hours:g} h: reindexing "
+            print(f"the index is older than {settings.serving.index_max_age_hours:g} h: reindexing "
                   "(unchanged texts come from the embedding cache)...")
             _reindex_in_process(resources)
         print(f"ready in {time.perf_counter() - started:.1f}s")
@@ -555,7 +554,7 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
         print(f"  curl '{base}/v1/search?q={query}&limit=5'"
               + (f"  # and &user_id={shopper} to see it reordered for a shopper" if shopper
                  else ""))
-    key = resources.settings.admin_key
+    key = resources.settings.serving.admin_key
     print(f"  curl -X PUT '{base}/v1/products/NEW-1' -H 'X-Admin-Key: {key}' "
           "-H 'content-type: application/json' -d '{\"title\": \"Insulated steel bottle 1 l\", "
           "\"category\": \"Outdoor & Camping\", \"price\": 24.5}'")

@@ -1,41 +1,101 @@
-"""Counters and gauges for `GET /metrics`, in the Prometheus text format."""
+"""What `GET /metrics` exposes, in the Prometheus text format, through prometheus_client.
+
+Two sources, one page:
+
+- every request, by Litestar's Prometheus middleware: `lodestar_requests_total` and the
+  latency histogram `lodestar_request_duration_seconds` per method, route template and
+  status, `lodestar_requests_in_progress`, `lodestar_requests_error_total` (5xx), beside
+  prometheus_client's process metrics;
+- Lodestar's own, per app: lists served per strategy and fallbacks per cause (counters),
+  and, read when scraped, the live index's version, age and staleness, the item cache's
+  size, and the query-embedding cache's hits and misses.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+PREFIX = "lodestar"
+# Latency buckets in seconds: list endpoints answer in milliseconds, a search in tens.
+BUCKETS: list[str | float] = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+                              0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
+
+
+def request_metrics() -> PrometheusConfig:
+    """The middleware's settings: route templates, not raw paths, so that product ids do not
+    make a time series each."""
+    return PrometheusConfig(app_name=PREFIX, prefix=PREFIX, group_path=True, buckets=BUCKETS,
+                            exclude=["^/metrics$"])
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """What the gauges report, read at scrape time."""
+
+    index_version: int | None
+    index_age_hours: float | None
+    index_stale: bool
+    item_cache_items: int
+    query_embedding_hits: int
+    query_embedding_misses: int
+
+
+class _ServingCollector(Collector):
+    def __init__(self, read: Callable[[], ServingState]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        state = self._read()
+        yield GaugeMetricFamily(f"{PREFIX}_index_version",
+                                "The live index version (0: none).",
+                                value=float(state.index_version or 0))
+        yield GaugeMetricFamily(f"{PREFIX}_index_age_hours",
+                                "Hours since the live version was built (-1: none).",
+                                value=state.index_age_hours if state.index_age_hours is not None
+                                else -1.0)
+        yield GaugeMetricFamily(f"{PREFIX}_index_stale",
+                                "1 when recommendations fall back for an old or missing index.",
+                                value=float(state.index_stale))
+        yield GaugeMetricFamily(f"{PREFIX}_item_cache_items",
+                                "Products whose ranking data this process holds.",
+                                value=float(state.item_cache_items))
+        yield CounterMetricFamily(f"{PREFIX}_query_embedding_hits",
+                                  "Searches whose query embedding was cached.",
+                                  value=float(state.query_embedding_hits))
+        yield CounterMetricFamily(f"{PREFIX}_query_embedding_misses",
+                                  "Searches that ran the query encoder.",
+                                  value=float(state.query_embedding_misses))
 
 
 class Metrics:
-    """Process-local counters, safe to bump from request threads."""
+    """Lodestar's own metrics of one app, in a registry of its own (so that several apps
+    in one process, as in tests, count apart)."""
 
     def __init__(self) -> None:
-        self._counts: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
-        self._lock = threading.Lock()
+        self.registry = CollectorRegistry()
+        self.recommendations = Counter(
+            f"{PREFIX}_recommendations", "Recommendation lists served, by strategy.",
+            ["strategy"], registry=self.registry)
+        self.recommendation_fallbacks = Counter(
+            f"{PREFIX}_recommendations_fallback", "Recommendations answered by the fallback, "
+            "by cause.", ["cause"], registry=self.registry)
+        self.searches = Counter(
+            f"{PREFIX}_searches", "Searches answered, by strategy.", ["strategy"],
+            registry=self.registry)
+        self.search_fallbacks = Counter(
+            f"{PREFIX}_search_fallback", "Searches answered from Postgres alone, by cause.",
+            ["cause"], registry=self.registry)
 
-    def count(self, name: str, **labels: str) -> None:
-        with self._lock:
-            self._counts[(name, tuple(sorted(labels.items())))] += 1
+    def watch(self, read: Callable[[], ServingState]) -> None:
+        """Report the serving state that `read` returns on every scrape."""
+        self.registry.register(_ServingCollector(read))
 
-    def value(self, name: str, **labels: str) -> int:
-        return self._counts[(name, tuple(sorted(labels.items())))]
-
-    def render(self, gauges: dict[str, float]) -> str:
-        """Counters and the given gauges as Prometheus text exposition."""
-        lines = []
-        with self._lock:
-            counts = sorted(self._counts.items())
-        seen: set[str] = set()
-        for (name, labels), value in counts:
-            if name not in seen:
-                lines.append(f"# TYPE {name} counter")
-                seen.add(name)
-            shown = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-            lines.append(f"{name}{{{shown}}} {value}" if shown else f"{name} {value}")
-        for gauge, level in sorted(gauges.items()):
-            lines += [f"# TYPE {gauge} gauge", f"{gauge} {level:g}"]
-        return "\n".join(lines) + "\n"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def render(self) -> bytes:
+        """The whole page: the process-wide registry (requests, process) and this app's."""
+        return generate_latest(REGISTRY) + generate_latest(self.registry)

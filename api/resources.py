@@ -1,4 +1,5 @@
-"""What the API holds for its lifetime: database, vector store, live index, encoder.
+"""What the API holds for its lifetime: database, vector store, live index, encoders,
+caches and metrics.
 
 Created in the app's lifespan, closed on shutdown, handed to handlers by injection.
 """
@@ -6,84 +7,23 @@ Created in the app's lifespan, closed on shutdown, handed to handlers by injecti
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from datetime import UTC, datetime
 
-import numpy as np
-
-from api.metrics import Metrics
+from api.metrics import Metrics, ServingState
 from indexing.encoder import Encoder, load_encoder
-from indexing.item_cache import ItemCache
 from indexing.live_catalog import catch_up
-from indexing.onnx_encoder import load_query_encoder, query_encoder_choice
-from indexing.popularity import PopularInStock
-from indexing.recommender import IndexView
-from indexing.search import LexicalRetriever, QueryEmbeddings, catalog_vocabulary
+from indexing.onnx_encoder import load_query_encoder
 from indexing.vectorstore import VectorStore, open_vector_store
-from models import index_versions
 from models.db import Database, migrate, open_database
-from models.index_versions import VersionInfo
 from models.settings import Settings
 from ranking.spelling import Vocabulary
+from retrieval.fallback import PopularInStock
+from retrieval.lexical import LexicalRetriever
+from retrieval.live_index import LiveIndex
+from retrieval.search import QueryEmbeddings, catalog_vocabulary
 
 log = logging.getLogger(__name__)
-
-
-class LiveIndex:
-    """The index version being served, as recorded in Postgres.
-
-    The reindex (another process, perhaps) records a new live version; `refresh` picks it
-    up, so a running server moves to it without restarting.
-    """
-
-    def __init__(self, database: Database, cache_items: int = 0) -> None:
-        self._database = database
-        self._cache_items = cache_items
-        self._live: VersionInfo | None = None
-        self._view: IndexView | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def live(self) -> VersionInfo | None:
-        return self._live
-
-    @property
-    def view(self) -> IndexView | None:
-        """What the recommender needs of the live version (its Yᵀ·Y loaded once)."""
-        return self._view
-
-    def refresh(self) -> bool:
-        """Re-read the live version; True if it changed."""
-        latest = index_versions.live_version(self._database)
-        changed = (latest.version if latest else None) != (
-            self._live.version if self._live else None
-        )
-        view = self._view
-        if changed or (latest is not None and view is None):
-            view = _view_of(self._database, latest, self._cache_items) if latest else None
-        with self._lock:
-            self._live, self._view = latest, view
-        if changed:
-            log.info("serving index version %s", latest.version if latest else None)
-        return changed
-
-
-def _view_of(database: Database, info: VersionInfo, cache_items: int) -> IndexView:
-    raw = index_versions.load_gram(database, info.version)
-    gram = None
-    if raw:
-        size = math.isqrt(len(raw) // 4)
-        gram = np.frombuffer(raw, dtype=np.float32).reshape(size, size)
-    return IndexView(
-        version=info.version,
-        items=info.items_collection,
-        users=info.users_collection,
-        gram=gram,
-        as_of=info.as_of.timestamp() if info.as_of else None,
-        # A new version starts with an empty cache: its factors are not the old ones.
-        items_cache=ItemCache(cache_items),
-    )
 
 
 class Resources:
@@ -105,21 +45,33 @@ class Resources:
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
         self.metrics = Metrics()
-        self.fallback = PopularInStock(settings.fallback_cache_seconds)
+        self.metrics.watch(self.serving_state)
+        self.fallback = PopularInStock(settings.serving.fallback_cache_seconds)
         self.lexical = LexicalRetriever(database, settings)
-        query_encoder_choice(settings)  # a bad value fails at start, not on the first search
         self._query_encoder: Encoder | None = None
         self._query_encoder_lock = threading.Lock()
-        self.query_embeddings = QueryEmbeddings(self.query_encoder, settings.search_query_cache)
+        self.query_embeddings = QueryEmbeddings(self.query_encoder, settings.search.query_cache)
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_lock = threading.Lock()
         # Set once what search needs in memory is loaded (see warm_up).
         self.warmed = threading.Event()
 
+    @classmethod
+    def open(cls, settings: Settings) -> Resources:
+        """Connect, apply pending migrations (before anything reads a table), open the
+        vector store and find the live index."""
+        database = open_database(settings)
+        migrate(database)
+        store = open_vector_store(settings)
+        index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)
+        index.refresh()
+        return cls(settings=settings, database=database, store=store, index=index)
+
     def refresh_index(self) -> bool:
         """Follow the live version; on a switch, bring the new version level with catalog
         writes its build could not reach (it ran in another process, which held its
-        collection) and drop its cached items. True if the version changed."""
+        collection). True if the version changed. Run by the server's poller, never by a
+        request."""
         changed = self.index.refresh()
         live = self.index.live
         if changed and live is not None and live.catalog_read_at is not None:
@@ -145,18 +97,18 @@ class Resources:
 
     def index_stale(self) -> bool:
         age = self.index_age_hours()
-        return age is None or age > self.settings.index_max_age_hours
+        return age is None or age > self.settings.serving.index_max_age_hours
 
-    @classmethod
-    def open(cls, settings: Settings) -> Resources:
-        """Connect, apply pending migrations (before anything reads a table), open the
-        vector store and find the live index."""
-        database = open_database(settings)
-        migrate(database)
-        store = open_vector_store(settings)
-        index = LiveIndex(database, settings.rec_item_cache_items)
-        index.refresh()
-        return cls(settings=settings, database=database, store=store, index=index)
+    def serving_state(self) -> ServingState:
+        live, view = self.index.live, self.index.view
+        return ServingState(
+            index_version=live.version if live else None,
+            index_age_hours=self.index_age_hours(),
+            index_stale=self.index_stale(),
+            item_cache_items=len(view.items_cache) if view is not None else 0,
+            query_embedding_hits=self.query_embeddings.hits,
+            query_embedding_misses=self.query_embeddings.misses,
+        )
 
     def encoder(self) -> Encoder:
         """The sentence encoder, loaded on first need (half a second, a few hundred MB)."""
@@ -181,6 +133,9 @@ class Resources:
                 self._vocabulary = catalog_vocabulary(self.database, self.settings)
             return self._vocabulary
 
+    def vocabulary_if_loaded(self) -> Vocabulary | None:
+        return self._vocabulary
+
     def warm_up(self) -> None:
         """Load the encoders (and run each once: the first call allocates; an ONNX query
         encoder is exported on its first start) and the catalog's words, so that the first
@@ -189,9 +144,6 @@ class Resources:
         self.query_encoder().encode(["warm up"])
         self.vocabulary()
         self.warmed.set()
-
-    def vocabulary_if_loaded(self) -> Vocabulary | None:
-        return self._vocabulary
 
     def close(self) -> None:
         self.store.close()

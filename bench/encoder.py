@@ -4,7 +4,7 @@
     python -m bench.encoder                        # 1,000 queries, 10,000 catalog texts
     python -m bench.encoder --queries 300 --catalog 3000
 
-Queries are written by indexing.search_queries from a demo-shop catalogue generated in
+Queries are written by evaluation.search_queries from a demo-shop catalogue generated in
 memory (no database); the catalogue's texts are embedded with the torch encoder, as a
 reindex does, and kept in bench/.data/encoder/ for the next run. Latency is measured
 interleaved: for each query every encoder runs once, in an order that rotates from query
@@ -32,10 +32,10 @@ import numpy.typing as npt
 import torch
 
 from bench.similar import ROOT, percentile
-from indexing.demo_shop import ShopSpec, build_shop
+from data.demo_shop import ShopSpec, build_shop
+from evaluation.search_queries import CatalogEntry, search_cases
 from indexing.encoder import Encoder, SentenceEncoder, default_model_path
 from indexing.onnx_encoder import OnnxQueryEncoder, export_int8
-from indexing.search_queries import CatalogEntry, search_cases
 from indexing.text import product_text
 
 RESULTS = ROOT / "results" / "encoder.md"
@@ -159,7 +159,7 @@ def write_report(args: argparse.Namespace, n_queries: int, n_catalog: int,
         "",
         f"Written by `python -m bench.encoder` on {time.strftime('%Y-%m-%d')}: "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        f"{n_queries:,} queries written by indexing.search_queries from a {n_catalog:,}-product "
+        f"{n_queries:,} queries written by evaluation.search_queries from a {n_catalog:,}-product "
         f"demo-shop catalogue (seed {args.seed}), {query_chars:.0f} characters on average; "
         f"the catalogue's texts (indexing.text.product_text) embedded with the torch encoder, "
         "as a reindex does.",

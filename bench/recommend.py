@@ -84,7 +84,7 @@ def time_gets(http: httpx.Client, urls: Sequence[str], warm_up: int = 10) -> dic
 def serve(settings: Settings,
           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.data_dir), **(extra_env or {}))
+    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.storage.data_dir), **(extra_env or {}))
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

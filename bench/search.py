@@ -18,7 +18,6 @@ Results go to bench/results/search.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import sys
@@ -35,15 +34,15 @@ import httpx
 
 from bench.recommend import pick_users, serve, time_gets
 from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
+from evaluation.search_queries import load_catalog, search_cases
 from indexing.collections import TEXT
 from indexing.encoder import load_encoder
 from indexing.onnx_encoder import load_query_encoder
-from indexing.search import LexicalRetriever, catalog_vocabulary, understand
-from indexing.search_queries import load_catalog, search_cases
 from indexing.vectorstore import open_vector_store
 from indexing.vectorstore.port import Filter, Query
 from models import index_versions
 from models.db import migrate, open_database
+from retrieval.search import LexicalRetriever, catalog_vocabulary, understand
 
 RESULTS = ROOT / "results" / "search.md"
 
@@ -76,10 +75,10 @@ def in_process(args: argparse.Namespace, queries: Sequence[str]) -> dict[str, di
         vocabulary = catalog_vocabulary(database, settings)
         vocab_s = time.perf_counter() - started
         encoder = load_encoder(settings)
-        onnx = load_query_encoder(dataclasses.replace(
-            settings, search_query_encoder="onnx-int8"), lambda: encoder)
+        onnx = load_query_encoder(settings.replace(search_query_encoder="onnx-int8"),
+                                  lambda: encoder)
         lexical = LexicalRetriever(database, settings)
-        understood = [understand(q, vocabulary, settings.search_max_query_chars)
+        understood = [understand(q, vocabulary, settings.search.max_query_chars)
                       for q in queries]
         vectors = encoder.encode([u.text for u in understood])
         it = iter(range(10**9))
@@ -99,7 +98,7 @@ def in_process(args: argparse.Namespace, queries: Sequence[str]) -> dict[str, di
             "semantic: vector query, top 100": timed(
                 lambda: store.query(live.items_collection, Query(
                     vector=vectors[nxt()], using=TEXT, limit=100,
-                    hnsw_ef=max(settings.hnsw_ef, 100))), len(queries)),
+                    hnsw_ef=max(settings.serving.hnsw_ef, 100))), len(queries)),
         }
         out["_vocabulary_build_s"] = {"n": len(vocabulary), "p50": vocab_s, "p99": vocab_s}
         return out

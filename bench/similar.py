@@ -35,8 +35,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
 
+from data.demo_shop import ShopSpec, generate_shop
 from indexing.collections import CF, TEXT, items_spec
-from indexing.demo_shop import ShopSpec, generate_shop
 from indexing.encoder import load_encoder
 from indexing.pipeline import reindex
 from indexing.vectorstore import open_vector_store
@@ -254,7 +254,7 @@ def measure_http(settings: Settings, items: list[Item],
                  ) -> dict[str, dict[str, float]]:
     """Start `lodestar serve` on the data dir and time the endpoint over loopback."""
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.data_dir))
+    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.storage.data_dir))
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

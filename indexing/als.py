@@ -31,15 +31,15 @@ def train_als(matrix: sparse.csr_matrix, settings: Settings) -> Factors:
 
     n_users, n_items = matrix.shape
     if n_users == 0 or n_items == 0 or matrix.nnz == 0:
-        empty_u = np.zeros((n_users, settings.als_factors), dtype=np.float32)
-        empty_i = np.zeros((n_items, settings.als_factors), dtype=np.float32)
+        empty_u = np.zeros((n_users, settings.training.als_factors), dtype=np.float32)
+        empty_i = np.zeros((n_items, settings.training.als_factors), dtype=np.float32)
         return Factors(empty_u, empty_i)
     model = AlternatingLeastSquares(
-        factors=settings.als_factors,
-        regularization=settings.als_regularization,
-        alpha=settings.als_alpha,
-        iterations=settings.als_iterations,
-        random_state=settings.als_seed,
+        factors=settings.training.als_factors,
+        regularization=settings.training.als_regularization,
+        alpha=settings.training.als_alpha,
+        iterations=settings.training.als_iterations,
+        random_state=settings.training.als_seed,
         dtype=np.float32,
     )
     model.fit(matrix.astype(np.float32).tocsr(), show_progress=False)

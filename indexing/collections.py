@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from indexing.text import product_text
 from indexing.vectorstore.port import CollectionSpec, Distance, PayloadType, VectorSpec
+from models.catalog import CatalogRow
 
 TEXT = "text"
 CF = "cf"
@@ -51,21 +49,6 @@ def users_spec(cf_dim: int) -> CollectionSpec:
         vectors={CF: VectorSpec(cf_dim, Distance.DOT)},
         indexes={"user_id": PayloadType.KEYWORD},
     )
-
-
-@dataclass(frozen=True)
-class CatalogRow:
-    product_id: str
-    title: str
-    description: str
-    category: str
-    subcategory: str
-    brand: str
-    price: Decimal | float
-    tags: Sequence[str]
-    in_stock: bool
-    promoted: bool
-    created_at: datetime
 
 
 def catalog_texts(catalog: Sequence[CatalogRow]) -> list[str]:

@@ -55,8 +55,8 @@ def bought_together(
     with database.engine.connect() as conn:
         rows = conn.execute(_PAIRS, {
             "as_of": as_of.isoformat(),
-            "window_days": settings.event_window_days,
-            "min_support": settings.bought_together_min_support,
+            "window_days": settings.training.event_window_days,
+            "min_support": settings.training.bought_together_min_support,
             "withheld": list(withheld),
         }).all()
     companions: dict[str, list[tuple[str, float]]] = defaultdict(list)

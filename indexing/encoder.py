@@ -87,7 +87,7 @@ class SentenceEncoder:
 
 
 def load_encoder(settings: Settings) -> SentenceEncoder:
-    return SentenceEncoder(settings.encoder)
+    return SentenceEncoder(settings.encoder.path)
 
 
 def embed_with_cache(

@@ -61,8 +61,8 @@ _AGGREGATE = text(
 
 def resolve_as_of(database: Database, settings: Settings) -> datetime | None:
     """The time window and decay are measured from: the setting, else the newest event."""
-    if settings.as_of:
-        return datetime.fromisoformat(settings.as_of)
+    if settings.training.as_of:
+        return datetime.fromisoformat(settings.training.as_of)
     with database.engine.connect() as conn:
         value = conn.execute(text("SELECT max(occurred_at) FROM events")).scalar()
     return value if isinstance(value, datetime) else None
@@ -74,15 +74,15 @@ def load_interactions(
 ) -> Interactions:
     """Aggregate events per (user, product) in Postgres and build the sparse matrix; the
     events of `withheld` products are left out (an evaluation of cold items)."""
-    weights = settings.event_weights()
+    weights = settings.training.event_weights()
     params = {
-        "as_of": as_of.isoformat() if as_of else settings.as_of,
+        "as_of": as_of.isoformat() if as_of else settings.training.as_of,
         "w_view": weights["view"],
         "w_click": weights["click"],
         "w_cart": weights["add_to_cart"],
         "w_purchase": weights["purchase"],
-        "decay": settings.decay_per_day,
-        "window_days": settings.event_window_days,
+        "decay": settings.training.decay_per_day,
+        "window_days": settings.training.event_window_days,
         "withheld": list(withheld),
     }
     with database.engine.connect() as conn:

@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import text
 
-from indexing.collections import CF, CF_RAW, TEXT, CatalogRow, catalog_texts, item_payload
+from indexing.collections import CF, CF_RAW, TEXT, catalog_texts, item_payload
 from indexing.encoder import Encoder, embed_with_cache
 from indexing.vectorstore.port import (
     Filter,
@@ -34,16 +33,13 @@ from indexing.vectorstore.port import (
     point_id,
 )
 from models import index_versions
+from models.catalog import CatalogRow, catalog_rows, deleted_since, product_ids
 from models.db import Database
 from models.settings import Settings
 from ranking.bootstrap import neighbour_average
 
 Vector = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
-
-_CATALOG_COLUMNS = ("product_id, title, description, category, subcategory, brand, price, "
-                    "tags, in_stock, promoted, created_at")
-
 
 @dataclass(frozen=True)
 class Targets:
@@ -117,25 +113,6 @@ def remove_products(store: VectorStore, targets: Targets,
     return written
 
 
-def catalog_rows(database: Database, product_ids: Sequence[str] | None = None,
-                 updated_since: datetime | None = None) -> list[CatalogRow]:
-    """Products by id, or those updated at or after `updated_since`."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if product_ids is not None:
-        where.append("product_id = ANY(:ids)")
-        params["ids"] = list(product_ids)
-    if updated_since is not None:
-        where.append("updated_at >= :since")
-        params["since"] = updated_since
-    sql = f"SELECT {_CATALOG_COLUMNS} FROM products"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    with database.engine.connect() as conn:
-        return [CatalogRow(*row) for row in conn.execute(text(sql + " ORDER BY product_id"),
-                                                         params)]
-
-
 def catch_up(database: Database, store: VectorStore, settings: Settings,
              encoder: Encoder | Callable[[], Encoder], collection: str,
              snapshot_at: datetime, snapshot_ids: set[str] | None = None) -> tuple[int, int]:
@@ -144,11 +121,8 @@ def catch_up(database: Database, store: VectorStore, settings: Settings,
     (those deleted through the API since, and when `snapshot_ids`, the catalog as read,
     is given, any of those no longer in it). Returns (indexed, removed). Idempotent."""
     changed = catalog_rows(database, updated_since=snapshot_at)
-    with database.engine.connect() as conn:
-        now_ids = {str(r[0]) for r in conn.execute(text("SELECT product_id FROM products"))}
-        deleted = {str(r[0]) for r in conn.execute(text(
-            "SELECT product_id FROM deleted_products WHERE deleted_at >= :since"),
-            {"since": snapshot_at})}
+    now_ids = product_ids(database)
+    deleted = deleted_since(database, snapshot_at)
     new = catalog_rows(database, sorted(now_ids - snapshot_ids)) if snapshot_ids else []
     rows = {r.product_id: r for r in (*changed, *new)}
     target = Targets(collection, [])
@@ -182,12 +156,12 @@ def _point(store: VectorStore, settings: Settings, collection: str, row: Catalog
 def _inherit(store: VectorStore, settings: Settings, collection: str, product_id: str,
              text_vector: Vector) -> Vector | None:
     """Factors from the product's nearest text neighbours that learnt their own."""
-    if settings.cold_item_neighbours < 1:
+    if settings.training.cold_item_neighbours < 1:
         return None
     hits = store.query(collection, Query(
-        text_vector, TEXT, settings.cold_item_neighbours,
+        text_vector, TEXT, settings.training.cold_item_neighbours,
         Filter(equals={"has_cf": True}, exclude_ids=frozenset({point_id(product_id)})),
-        hnsw_ef=settings.hnsw_ef))
+        hnsw_ef=settings.serving.hnsw_ef))
     if not hits:
         return None
     records = {r.id: r for r in store.retrieve(collection, [h.id for h in hits],

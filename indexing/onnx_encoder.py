@@ -33,12 +33,10 @@ from typing import Any
 import numpy as np
 
 from indexing.encoder import Encoder, Matrix, default_model_path
-from models.settings import Settings, SettingsError
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUERY_ENCODERS = ("torch", "onnx-int8")
-SETTING_ENV = "LODESTAR_SEARCH_QUERY_ENCODER"
 NAME_SUFFIX = "+onnx-int8"
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"  # what SentenceEncoder calls the packaged model
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -51,17 +49,6 @@ DEFAULT_THREADS = 1
 
 _FINGERPRINT_KEY = "lodestar_source"
 _RECIPE_KEY = "lodestar_recipe"
-
-
-def query_encoder_choice(settings: Settings) -> str:
-    """The validated value of `search_query_encoder`."""
-    value = settings.search_query_encoder.strip().lower()
-    if value not in QUERY_ENCODERS:
-        raise SettingsError(
-            f"{SETTING_ENV}={settings.search_query_encoder!r} is not a query encoder: "
-            f"use one of {', '.join(QUERY_ENCODERS)}"
-        )
-    return value
 
 
 def model_name(model_path: Path | str | None) -> str:
@@ -314,9 +301,9 @@ class OnnxQueryEncoder:
 def load_query_encoder(settings: Settings, reference: Callable[[], Encoder]) -> Encoder:
     """The encoder search embeds queries with: `reference()` (the catalog's torch encoder)
     for "torch", else the int8 ONNX one, exported into `<data_dir>/encoders` on first need."""
-    if query_encoder_choice(settings) == "torch":
+    if settings.search.query_encoder == "torch":
         return reference()
-    path = ensure_int8(settings.encoder, settings.data_dir / "encoders")
-    encoder = OnnxQueryEncoder(path, settings.encoder)
+    path = ensure_int8(settings.encoder.path, settings.storage.data_dir / "encoders")
+    encoder = OnnxQueryEncoder(path, settings.encoder.path)
     log.info("search embeds queries with %s (%s)", encoder.name, path)
     return encoder

@@ -25,7 +25,6 @@ from indexing.collections import (
     CF,
     CF_RAW,
     TEXT,
-    CatalogRow,
     catalog_texts,
     item_payload,
     items_spec,
@@ -34,10 +33,11 @@ from indexing.collections import (
 from indexing.cooccurrence import bought_together
 from indexing.encoder import Encoder, embed_with_cache
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
-from indexing.live_catalog import catalog_rows, catch_up
+from indexing.live_catalog import catch_up
 from indexing.popularity import Popularity, popularity_by_device
 from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import index_versions
+from models.catalog import CatalogRow, catalog_rows
 from models.db import Database
 from models.settings import Settings
 from ranking.bootstrap import inherit_factors
@@ -85,12 +85,8 @@ def reindex(
         if not acquired:
             raise ReindexBusy("another reindex is running")
         _clean_leftovers(database, store)
-        snapshot = {
-            k: (str(v) if not isinstance(v, int | float | bool | type(None)) else v)
-            for k, v in dataclasses.asdict(settings).items()
-            if k not in {"database_url", "qdrant_url", "qdrant_api_key", "admin_key"}
-        }
-        version = index_versions.start_version(database, settings.collection_prefix, snapshot)
+        version = index_versions.start_version(database, settings.storage.collection_prefix,
+                                               settings.snapshot())
         try:
             result = _build(database, store, settings, encoder, version, progress)
         except BaseException as exc:
@@ -98,7 +94,7 @@ def reindex(
             index_versions.fail_version(database, version.version, f"{type(exc).__name__}: {exc}")
             _drop_quietly(store, version.items_collection, version.users_collection)
             raise
-        _prune(database, store, settings.versions_to_keep)
+        _prune(database, store, settings.storage.versions_to_keep)
         return result
 
 
@@ -134,8 +130,8 @@ def rollback(database: Database, store: VectorStore, settings: Settings,
                     f"version {version} is {named.status} and cannot serve"
                     + ("" if named.status != "retired" else " (its collections were dropped)"))
             target = named
-        store.set_alias(settings.items_alias, target.items_collection)
-        store.set_alias(settings.users_alias, target.users_collection)
+        store.set_alias(settings.storage.items_alias, target.items_collection)
+        store.set_alias(settings.storage.users_alias, target.users_collection)
         index_versions.make_live(database, target.version)
         log.info("rolled back to index version %s", target.version)
         return target
@@ -190,7 +186,7 @@ def build_index(
             database,
             encoder,
             catalog_texts(catalog),
-            batch_size=settings.encoder_batch_size,
+            batch_size=settings.encoder.batch_size,
             progress=lambda d, t: stages.report("embed", d, t),
         )
     with stages.stage("interactions"):
@@ -205,16 +201,17 @@ def build_index(
 
     item_cf = _item_factors_by_product(interactions, factors)
     with stages.stage("bootstrap"):
-        inherited = _bootstrap_cold_items(catalog, vectors, item_cf, settings.cold_item_neighbours)
+        inherited = _bootstrap_cold_items(catalog, vectors, item_cf,
+                                          settings.training.cold_item_neighbours)
     with stages.stage("write_items"):
-        spec = items_spec(encoder.dim, settings.als_factors)
+        spec = items_spec(encoder.dim, settings.training.als_factors)
         store.create_collection(items_collection, spec)
         n_with_cf = _write_items(
             store, items_collection, catalog, vectors, item_cf, inherited, popularity, companions,
             lambda d, t: stages.report("write_items", d, t),
         )
     with stages.stage("write_users"):
-        store.create_collection(users_collection, users_spec(settings.als_factors))
+        store.create_collection(users_collection, users_spec(settings.training.als_factors))
         n_users = _write_users(store, users_collection, interactions, factors, as_of)
     with stages.stage("optimize"):
         store.finish_bulk_load(items_collection)
@@ -261,8 +258,8 @@ def _build(
     # (embedded engine: one process per shard) opens them on its next request.
     store.release(version.items_collection)
     store.release(version.users_collection)
-    store.set_alias(settings.items_alias, version.items_collection)
-    store.set_alias(settings.users_alias, version.users_collection)
+    store.set_alias(settings.storage.items_alias, version.items_collection)
+    store.set_alias(settings.storage.users_alias, version.users_collection)
     index_versions.finish_version(
         database,
         version.version,

@@ -94,10 +94,10 @@ def start_embedded_postgres(pg_dir: Path) -> tuple[str, Any]:
 
 def open_database(settings: Settings, pool_size: int = 10) -> Database:
     """Connect to `DATABASE_URL`, or start the embedded server when it is unset."""
-    if settings.database_url:
-        return Database(sqlalchemy_url(settings.database_url), pool_size=pool_size)
-    url, server = start_embedded_postgres(settings.data_dir / "pg")
-    log.info("embedded postgres running in %s", settings.data_dir / "pg")
+    if settings.storage.database_url:
+        return Database(sqlalchemy_url(settings.storage.database_url), pool_size=pool_size)
+    url, server = start_embedded_postgres(settings.storage.data_dir / "pg")
+    log.info("embedded postgres running in %s", settings.storage.data_dir / "pg")
     return Database(url, server=server, pool_size=pool_size)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -26,13 +26,20 @@ _SESSION_EVENTS = text(
 )
 
 
+def window_start(as_of: datetime | None, window_days: int) -> datetime | None:
+    """Where a shopper's history starts: `window_days` before the index's as-of time (no
+    start with no window, 0, or no as-of time)."""
+    if as_of is None or window_days <= 0:
+        return None
+    return as_of - timedelta(days=window_days)
+
+
 def load_history(
     database: Database,
     user_id: str | None,
     session_id: str | None,
     since: datetime | None,
     limit: int,
-    context_category: str | None = None,
     device_type: str | None = None,
 ) -> ShopperHistory:
     """The shopper's newest `limit` events after `since` (the start of the event window),
@@ -57,4 +64,4 @@ def load_history(
         events=[Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in user_rows],
         session_events=[Interaction(str(p), str(k), t.timestamp())
                         for p, k, t, _ in session_rows],
-        context_category=context_category, device_type=device_type)
+        device_type=device_type)

@@ -1,270 +1,74 @@
 """The one settings object of Lodestar, read from the environment once at start-up.
 
+Settings come in groups (where things live, the encoder, training, similar items,
+recommendations, search, serving), each a pydantic-settings model that reads its own
+`LODESTAR_*` variables, checks every value's type and range, and is frozen once read.
+The environment names are the service's public contract and do not depend on the
+grouping: `LODESTAR_REC_CANDIDATES` is `settings.rec.candidates`,
+`LODESTAR_ALS_FACTORS` is `settings.training.als_factors`.
+
 It lives in `models`, the lowest layer, so that every layer can be handed it; nothing
-outside this module reads the environment. Each field carries its default and a one-line
-description; `Settings.describe()` lists them for the README and `lodestar settings`.
+outside this module reads the environment. A bad value stops start-up with one line
+naming the variable (:class:`SettingsError`). `Settings.describe()` lists every setting
+for the README and `lodestar settings`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(ValueError):
-    """A setting in the environment could not be read as its declared type."""
+    """A setting could not be read: the message names the variable and what is wrong."""
 
 
-def _setting(default: Any, doc: str, env: str | None = None) -> Any:
-    return field(default=default, metadata={"doc": doc, "env": env})
+class _Group(BaseSettings):
+    """A group of settings; its variables are `env_prefix` + the field's name."""
 
-
-@dataclass(frozen=True)
-class Settings:
-    """Every tunable of the service. Environment names are `LODESTAR_<FIELD>` unless noted."""
-
-    # --- where things live -------------------------------------------------------------
-    data_dir: Path = _setting(
-        Path(".lodestar"), "Data dir: embedded Postgres, Qdrant shards and caches live here."
+    model_config = SettingsConfigDict(
+        env_prefix="LODESTAR_", frozen=True, extra="forbid", env_ignore_empty=True,
+        populate_by_name=True, validate_default=True,
     )
-    database_url: str | None = _setting(
-        None,
-        "Postgres URL (postgresql+psycopg://...). Unset: an embedded server runs in the data dir.",
-        env="DATABASE_URL",
-    )
-    qdrant_url: str | None = _setting(
-        None,
-        "Qdrant server URL. Unset: the in-process Qdrant engine keeps shards in the data dir.",
-        env="QDRANT_URL",
-    )
-    qdrant_api_key: str | None = _setting(None, "API key for the Qdrant server, if it wants one.")
-    admin_key: str | None = _setting(
-        None, "Shared secret that admin endpoints require in the X-Admin-Key header."
-    )
-    collection_prefix: str = _setting("lodestar", "Prefix of Qdrant collection and alias names.")
-    versions_to_keep: int = _setting(3, "Index versions kept after a reindex (for rollback).")
-
-    # --- encoder -----------------------------------------------------------------------
-    encoder: str | None = _setting(
-        None, "Local path of a sentence-transformers model. Unset: the packaged all-MiniLM-L6-v2."
-    )
-    encoder_batch_size: int = _setting(64, "Texts per encoder batch during a reindex.")
-
-    # --- interactions and ALS ------------------------------------------------------------
-    weight_view: float = _setting(1.0, "Confidence weight of a view event.")
-    weight_click: float = _setting(2.0, "Confidence weight of a click event.")
-    weight_add_to_cart: float = _setting(3.0, "Confidence weight of an add_to_cart event.")
-    weight_purchase: float = _setting(5.0, "Confidence weight of a purchase event.")
-    event_window_days: int = _setting(
-        90, "Only events this many days before the newest one count; 0 means all history."
-    )
-    decay_per_day: float = _setting(
-        0.01, "Confidence decays as exp(-decay*age_days), age from the newest event; 0: none."
-    )
-    as_of: str | None = _setting(
-        None, "ISO time to measure window and decay from, instead of the newest event."
-    )
-    als_factors: int = _setting(64, "ALS latent factors (the size of the cf vectors).")
-    als_regularization: float = _setting(0.1, "ALS L2 regularisation (lambda).")
-    als_alpha: float = _setting(
-        40.0, "ALS confidence scaling: confidence = alpha * weight, as implicit trains."
-    )
-    als_iterations: int = _setting(20, "ALS iterations.")
-    als_seed: int = _setting(42, "Random seed of ALS, so that a reindex is reproducible.")
-    popularity_half_life_days: float = _setting(
-        7.0, "Half-life of the time-decayed popularity score stored on each item."
-    )
-
-    bought_together_min_support: int = _setting(
-        1, "Baskets a pair must share to count as bought together."
-    )
-
-    # --- similar items -------------------------------------------------------------------
-    similar_text_weight: float = _setting(0.6, "Weight of text similarity in similar items.")
-    similar_cf_weight: float = _setting(0.4, "Weight of CF similarity in similar items.")
-    similar_candidates: int = _setting(
-        30, "Candidates each retriever fetches before fusion in similar items."
-    )
-    hnsw_ef: int = _setting(64, "HNSW ef at query time: higher is more exact and slower.")
-
-    # --- recommendations ---------------------------------------------------------------
-    cold_item_neighbours: int = _setting(
-        20, "Text neighbours with CF whose factors a product without interactions inherits."
-    )
-    products_batch_max: int = _setting(500, "Most products one bulk upsert request may hold.")
-    index_max_age_hours: float = _setting(
-        36.0, "An index built longer ago than this is stale: recommendations fall back."
-    )
-    fallback_cache_seconds: float = _setting(
-        300.0, "How long the fallback's popular list, read from Postgres, is reused."
-    )
-    rec_candidates: int = _setting(30, "Candidates each recommendation retriever fetches.")
-    rec_anchor_items: int = _setting(
-        3, "Recent products (history, session) whose neighbours the content retriever takes."
-    )
-    rec_history_events: int = _setting(200, "Most recent events of a shopper read per request.")
-    rec_alpha_min: float = _setting(0.3, "CF weight alpha for a shopper with little history.")
-    rec_alpha_max: float = _setting(0.7, "CF weight alpha for a shopper with a long history.")
-    rec_alpha_saturation: float = _setting(
-        20.0, "Interactions over which alpha grows from its minimum towards its maximum."
-    )
-    rec_popularity_weight: float = _setting(0.5, "Popularity weight beta in the hybrid score.")
-    rec_content_weight: float = _setting(
-        0.6, "Content side: weight of similarity to the shopper's history."
-    )
-    rec_session_weight: float = _setting(
-        0.3, "Content side: weight of similarity to the live session (and product on the page)."
-    )
-    rec_session_weight_alone: float = _setting(
-        0.8, "Weight of the live session for a shopper with no history, against popularity 1."
-    )
-    rec_copurchase_weight: float = _setting(
-        0.2, "Content side: weight of products bought with the shopper's recent items."
-    )
-    rec_device_pool_factor: int = _setting(
-        4, "A device's popular list re-ranks this many times rec_candidates overall favourites."
-    )
-    rec_neighbours: int = _setting(30, "Similar shoppers consulted for 3-5-interaction users.")
-    rec_item_cache_items: int = _setting(
-        100_000, "Products whose vectors and ranking attributes each process caches (~2 KB each)."
-    )
-    rec_mmr_lambda: float = _setting(0.7, "MMR trade-off: 1 is pure relevance, 0 pure diversity.")
-    rec_mmr_pool_factor: int = _setting(4, "MMR re-ranks the best limit x this many candidates.")
-    rec_max_per_category: int = _setting(3, "At most this many per category in the top 10.")
-    rec_max_per_brand: int = _setting(2, "At most this many per brand in the top 10.")
-    rec_drop_purchased: bool = _setting(True, "Never recommend what the shopper bought.")
-    rec_exclude_seen: bool = _setting(
-        True, "Leave out products the shopper already interacted with in the window."
-    )
-    rec_consumable_categories: str = _setting(
-        "", "Comma-separated categories whose products may be recommended again after purchase."
-    )
-    rec_new_item_days: float = _setting(7.0, "Days a new product gets the exploration bonus.")
-    rec_new_item_share: float = _setting(
-        0.1, "Share of list slots kept for new products that fit the shopper (epsilon-greedy)."
-    )
-    rec_new_boost: float = _setting(0.15, "Exploration bonus of a new product, fading to 0.")
-    rec_promoted_boost: float = _setting(0.1, "Boost of a promoted product.")
-
-    # --- search ----------------------------------------------------------------------------
-    search_candidates: int = _setting(
-        100, "Candidates each search retriever (lexical, semantic) fetches before fusion."
-    )
-    search_rrf_k: float = _setting(
-        60.0, "k of reciprocal rank fusion: 1/(k + rank); larger flattens the head."
-    )
-    search_lexical_weight: float = _setting(1.0, "Weight of the lexical list in the fusion.")
-    search_partial_match_weight: float = _setting(
-        0.5, "Share of the lexical weight that a product with only some of the words of a "
-        "query naming a model number or SKU gets (it ranks below every full match)."
-    )
-    search_semantic_weight: float = _setting(1.0, "Weight of the semantic list in the fusion.")
-    search_partial_rank_cap: int = _setting(
-        2000, "Most any-word matches the lexical retriever ranks per query (taken in index "
-        "order): bounds the cost of a broad query; 0: all."
-    )
-    search_min_similarity: float = _setting(
-        0.25, "Semantic matches below this cosine similarity to the query are not matches."
-    )
-    search_description_weight: float = _setting(
-        0.05, "Lexical rank weight of the description, below tags (the lowest field label)."
-    )
-    search_max_query_chars: int = _setting(200, "Longest query accepted, in characters.")
-    search_query_cache: int = _setting(10_000, "Query embeddings each process keeps (LRU).")
-    search_typo_max_distance: int = _setting(
-        2, "Edits a query word of 8+ letters may be from a catalog word to be corrected (1 below)."
-    )
-    search_personal_cf_weight: float = _setting(
-        0.3, "Rerank: weight of the shopper's CF affinity to the item."
-    )
-    search_personal_category_weight: float = _setting(
-        0.2, "Rerank: weight of the shopper's affinity to the item's category."
-    )
-    search_personal_brand_weight: float = _setting(
-        0.2, "Rerank: weight of the shopper's affinity to the item's brand."
-    )
-    search_personal_price_weight: float = _setting(
-        0.1, "Rerank: weight of how well the price fits the shopper's band in that category."
-    )
-    search_personal_session_weight: float = _setting(
-        0.3, "Rerank: weight of closeness to what the live session looked at."
-    )
-    search_personal_open_gap: float = _setting(
-        0.3, "Rerank weights shrink to 0 as the best semantic match leads the 10th by this "
-        "much (a query for one product); 0: never."
-    )
-    search_query_encoder: str = _setting(
-        "torch",
-        "Query encoder of search: torch (the catalog's own, fp32) or onnx-int8 (ONNX Runtime, "
-        "int8 weights, exported into the data dir on first use).",
-    )
-
-    # --- HTTP ----------------------------------------------------------------------------
-    max_limit: int = _setting(100, "Largest `limit` a list endpoint accepts.")
-    log_json: bool = _setting(False, "Write logs as JSON lines (server profile).")
-    index_poll_seconds: float = _setting(
-        2.0, "How often the server checks Postgres for a newly switched index version."
-    )
-
-    # --- event ingest ----------------------------------------------------------------------
-    events_batch_max: int = _setting(1000, "Most events one POST /v1/events request may carry.")
-    event_future_skew_seconds: int = _setting(
-        300, "How far past the server's clock an event's occurred_at may lie (clock skew)."
-    )
-
-    # ------------------------------------------------------------------------------------
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read every field from `environ` (default: the process environment)."""
-        env = os.environ if environ is None else environ
-        hints = get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
-            raw = env.get(name)
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _parse(name, raw, hints[f.name])
-        values.update(overrides)
-        return cls(**values)
-
-    def to_env(self) -> dict[str, str]:
-        """These settings as the environment `from_env` reads back (unset ones left out):
-        how a child process (a reindex job) gets exactly the settings of its parent."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
-            out[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        return out
+    title: ClassVar[str] = ""
 
     @classmethod
-    def describe(cls) -> list[tuple[str, str, str]]:
-        """(environment name, default, description) for every setting."""
-        rows = []
-        for f in dataclasses.fields(cls):
-            name = f.metadata.get("env") or f"LODESTAR_{f.name.upper()}"
-            rows.append((name, "" if f.default is None else str(f.default), f.metadata["doc"]))
-        return rows
+    def env_name(cls, name: str) -> str:
+        """The environment variable of field `name`."""
+        alias = cls.model_fields[name].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[0])
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        return f"{prefix}{name}".upper()
 
-    def event_weights(self) -> dict[str, float]:
-        """Confidence weight per event type."""
-        return {
-            "view": self.weight_view,
-            "click": self.weight_click,
-            "add_to_cart": self.weight_add_to_cart,
-            "purchase": self.weight_purchase,
-        }
 
-    def consumables(self) -> frozenset[str]:
-        """Categories whose products are bought again."""
-        return frozenset(c.strip() for c in self.rec_consumable_categories.split(",") if c.strip())
+def _s(default: Any, doc: str, **bounds: Any) -> Any:
+    return Field(default=default, description=doc, **bounds)
+
+
+class StorageSettings(_Group):
+    title: ClassVar[str] = "Where things live"
+
+    data_dir: Path = _s(
+        Path(".lodestar"), "Data dir: embedded Postgres, Qdrant shards and caches live here.")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL"),
+        description="Postgres URL (postgresql+psycopg://...). Unset: an embedded server runs "
+                    "in the data dir.")
+    qdrant_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("QDRANT_URL"),
+        description="Qdrant server URL. Unset: the in-process Qdrant engine keeps shards in "
+                    "the data dir.")
+    qdrant_api_key: str | None = _s(None, "API key for the Qdrant server, if it wants one.")
+    collection_prefix: str = _s("lodestar", "Prefix of Qdrant collection and alias names.",
+                                min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    versions_to_keep: int = _s(3, "Index versions kept after a reindex (for rollback).",
+                               ge=1, le=100)
 
     @property
     def items_alias(self) -> str:
@@ -275,22 +79,349 @@ class Settings:
         return f"{self.collection_prefix}_users"
 
 
-def _parse(name: str, raw: str, hint: Any) -> Any:
-    text = str(hint)
+class EncoderSettings(_Group):
+    title: ClassVar[str] = "Text encoder"
+    model_config = SettingsConfigDict(env_prefix="LODESTAR_ENCODER_")
+
+    path: str | None = Field(
+        default=None, validation_alias=AliasChoices("LODESTAR_ENCODER"),
+        description="Local path of a sentence-transformers model. Unset: the packaged "
+                    "all-MiniLM-L6-v2.")
+    batch_size: int = _s(64, "Texts per encoder batch during a reindex.", ge=1, le=4096)
+
+
+class TrainingSettings(_Group):
+    title: ClassVar[str] = "Interactions and training"
+
+    weight_view: float = _s(1.0, "Confidence weight of a view event.", ge=0)
+    weight_click: float = _s(2.0, "Confidence weight of a click event.", ge=0)
+    weight_add_to_cart: float = _s(3.0, "Confidence weight of an add_to_cart event.", ge=0)
+    weight_purchase: float = _s(5.0, "Confidence weight of a purchase event.", ge=0)
+    event_window_days: int = _s(
+        90, "Only events this many days before the newest one count; 0 means all history.",
+        ge=0)
+    decay_per_day: float = _s(
+        0.01, "Confidence decays as exp(-decay*age_days), age from the newest event; 0: none.",
+        ge=0, le=10)
+    as_of: str | None = _s(
+        None, "ISO time to measure window and decay from, instead of the newest event.")
+    als_factors: int = _s(64, "ALS latent factors (the size of the cf vectors).", ge=1, le=1024)
+    als_regularization: float = _s(0.1, "ALS L2 regularisation (lambda).", ge=0)
+    als_alpha: float = _s(
+        40.0, "ALS confidence scaling: confidence = alpha * weight, as implicit trains.", gt=0)
+    als_iterations: int = _s(20, "ALS iterations.", ge=1, le=1000)
+    als_seed: int = _s(42, "Random seed of ALS, so that a reindex is reproducible.", ge=0)
+    popularity_half_life_days: float = _s(
+        7.0, "Half-life of the time-decayed popularity score stored on each item.", gt=0)
+    bought_together_min_support: int = _s(
+        1, "Baskets a pair must share to count as bought together.", ge=1)
+    cold_item_neighbours: int = _s(
+        20, "Text neighbours with CF whose factors a product without interactions inherits.",
+        ge=0, le=1000)
+
+    def event_weights(self) -> dict[str, float]:
+        """Confidence weight per event type."""
+        return {
+            "view": self.weight_view,
+            "click": self.weight_click,
+            "add_to_cart": self.weight_add_to_cart,
+            "purchase": self.weight_purchase,
+        }
+
+
+class SimilarSettings(_Group):
+    title: ClassVar[str] = "Similar items"
+    model_config = SettingsConfigDict(env_prefix="LODESTAR_SIMILAR_")
+
+    text_weight: float = _s(0.6, "Weight of text similarity in similar items.", ge=0)
+    cf_weight: float = _s(0.4, "Weight of CF similarity in similar items.", ge=0)
+    candidates: int = _s(30, "Candidates each retriever fetches before fusion in similar items.",
+                         ge=1, le=1000)
+
+
+class RecSettings(_Group):
+    title: ClassVar[str] = "Recommendations"
+    model_config = SettingsConfigDict(env_prefix="LODESTAR_REC_")
+
+    candidates: int = _s(30, "Candidates each recommendation retriever fetches.", ge=1, le=1000)
+    anchor_items: int = _s(
+        3, "Recent products (history, session) whose neighbours the content retriever takes.",
+        ge=1, le=50)
+    history_events: int = _s(200, "Most recent events of a shopper read per request.",
+                             ge=1, le=10_000)
+    alpha_min: float = _s(0.3, "CF weight alpha for a shopper with little history.", ge=0, le=1)
+    alpha_max: float = _s(0.7, "CF weight alpha for a shopper with a long history.", ge=0, le=1)
+    alpha_saturation: float = _s(
+        20.0, "Interactions over which alpha grows from its minimum towards its maximum.", gt=0)
+    popularity_weight: float = _s(0.5, "Popularity weight beta in the hybrid score.", ge=0)
+    content_weight: float = _s(
+        0.6, "Content side: weight of similarity to the shopper's history.", ge=0)
+    session_weight: float = _s(
+        0.3, "Content side: weight of similarity to the live session (and product on the "
+        "page).", ge=0)
+    session_weight_alone: float = _s(
+        0.8, "Weight of the live session for a shopper with no history, against popularity 1.",
+        ge=0)
+    copurchase_weight: float = _s(
+        0.2, "Content side: weight of products bought with the shopper's recent items.", ge=0)
+    device_pool_factor: int = _s(
+        4, "A device's popular list re-ranks this many times rec_candidates overall favourites.",
+        ge=1, le=100)
+    neighbours: int = _s(30, "Similar shoppers consulted for 3-5-interaction users.",
+                         ge=1, le=1000)
+    item_cache_items: int = _s(
+        100_000, "Products whose vectors and ranking attributes each process caches "
+        "(~2 KB each).", ge=0)
+    user_cache: int = _s(
+        10_000, "Shoppers whose folded-in CF vector each process keeps (LRU): a vector "
+        "recomputed for new events is kept in memory, never written by a read.", ge=0)
+    mmr_lambda: float = _s(0.7, "MMR trade-off: 1 is pure relevance, 0 pure diversity.",
+                           ge=0, le=1)
+    mmr_pool_factor: int = _s(4, "MMR re-ranks the best limit x this many candidates.",
+                              ge=1, le=100)
+    max_per_category: int = _s(3, "At most this many per category in the top 10.", ge=1)
+    max_per_brand: int = _s(2, "At most this many per brand in the top 10.", ge=1)
+    drop_purchased: bool = _s(True, "Never recommend what the shopper bought.")
+    exclude_seen: bool = _s(
+        True, "Leave out products the shopper already interacted with in the window.")
+    consumable_categories: str = _s(
+        "", "Comma-separated categories whose products may be recommended again after "
+        "purchase.")
+    new_item_days: float = _s(7.0, "Days a new product gets the exploration bonus.", ge=0)
+    new_item_share: float = _s(
+        0.1, "Share of list slots kept for new products that fit the shopper (epsilon-greedy).",
+        ge=0, le=1)
+    new_boost: float = _s(0.15, "Exploration bonus of a new product, fading to 0.", ge=0)
+    promoted_boost: float = _s(0.1, "Boost of a promoted product.", ge=0)
+
+    @model_validator(mode="after")
+    def _alpha_in_order(self) -> Self:
+        if self.alpha_min > self.alpha_max:
+            raise ValueError("LODESTAR_REC_ALPHA_MIN must not exceed LODESTAR_REC_ALPHA_MAX")
+        return self
+
+    def consumables(self) -> frozenset[str]:
+        """Categories whose products are bought again."""
+        return frozenset(c.strip() for c in self.consumable_categories.split(",") if c.strip())
+
+
+class SearchSettings(_Group):
+    title: ClassVar[str] = "Search"
+    model_config = SettingsConfigDict(env_prefix="LODESTAR_SEARCH_")
+
+    query_encoder: Literal["torch", "onnx-int8"] = _s(
+        "torch",
+        "Query encoder of search: torch (the catalog's own, fp32) or onnx-int8 (ONNX Runtime, "
+        "int8 weights, exported into the data dir on first use).")
+    candidates: int = _s(
+        100, "Candidates each search retriever (lexical, semantic) fetches before fusion.",
+        ge=1, le=1000)
+    rrf_k: float = _s(60.0, "k of reciprocal rank fusion: 1/(k + rank); larger flattens the head.",
+                      gt=0)
+    lexical_weight: float = _s(1.0, "Weight of the lexical list in the fusion.", ge=0)
+    partial_match_weight: float = _s(
+        0.5, "Share of the lexical weight that a product with only some of the words of a "
+        "query naming a model number or SKU gets (it ranks below every full match).",
+        ge=0, le=1)
+    semantic_weight: float = _s(1.0, "Weight of the semantic list in the fusion.", ge=0)
+    partial_rank_cap: int = _s(
+        2000, "Most any-word matches the lexical retriever ranks per query (taken in index "
+        "order): bounds the cost of a broad query; 0: all.", ge=0)
+    min_similarity: float = _s(
+        0.25, "Semantic matches below this cosine similarity to the query are not matches.",
+        ge=-1, le=1)
+    description_weight: float = _s(
+        0.05, "Lexical rank weight of the description, below tags (the lowest field label).",
+        ge=0)
+    max_query_chars: int = _s(200, "Longest query accepted, in characters.", ge=1, le=10_000)
+    query_cache: int = _s(10_000, "Query embeddings each process keeps (LRU).", ge=0)
+    typo_max_distance: int = _s(
+        2, "Edits a query word of 8+ letters may be from a catalog word to be corrected "
+        "(1 below).", ge=0, le=3)
+    personal_cf_weight: float = _s(
+        0.3, "Rerank: weight of the shopper's CF affinity to the item.", ge=0)
+    personal_category_weight: float = _s(
+        0.2, "Rerank: weight of the shopper's affinity to the item's category.", ge=0)
+    personal_brand_weight: float = _s(
+        0.2, "Rerank: weight of the shopper's affinity to the item's brand.", ge=0)
+    personal_price_weight: float = _s(
+        0.1, "Rerank: weight of how well the price fits the shopper's band in that category.",
+        ge=0)
+    personal_session_weight: float = _s(
+        0.3, "Rerank: weight of closeness to what the live session looked at.", ge=0)
+    personal_open_gap: float = _s(
+        0.3, "Rerank weights shrink to 0 as the best semantic match leads the 10th by this "
+        "much (a query for one product); 0: never.", ge=0, le=2)
+
+    def personal_weights(self) -> tuple[float, float, float, float, float]:
+        """The rerank's weights in ranking.search_rank.PERSONAL_SIGNALS order."""
+        return (self.personal_cf_weight, self.personal_category_weight,
+                self.personal_brand_weight, self.personal_price_weight,
+                self.personal_session_weight)
+
+
+class ServingSettings(_Group):
+    title: ClassVar[str] = "Serving"
+
+    admin_key: str | None = _s(
+        None, "Shared secret that admin endpoints require in the X-Admin-Key header.")
+    hnsw_ef: int = _s(64, "HNSW ef at query time: higher is more exact and slower.",
+                      ge=1, le=4096)
+    index_max_age_hours: float = _s(
+        36.0, "An index built longer ago than this is stale: recommendations fall back.", ge=0)
+    index_poll_seconds: float = _s(
+        2.0, "How often the server checks Postgres for a newly switched index version.", gt=0)
+    fallback_cache_seconds: float = _s(
+        300.0, "How long the fallback's popular list, read from Postgres, is reused.", ge=0)
+    max_limit: int = _s(100, "Largest `limit` a list endpoint accepts.", ge=1, le=1000)
+    products_batch_max: int = _s(500, "Most products one bulk upsert request may hold.",
+                                 ge=1, le=10_000)
+    events_batch_max: int = _s(1000, "Most events one POST /v1/events request may carry.",
+                               ge=1, le=100_000)
+    event_future_skew_seconds: int = _s(
+        300, "How far past the server's clock an event's occurred_at may lie (clock skew).",
+        ge=0)
+    log_json: bool = _s(False, "Write logs as JSON lines (server profile).")
+    log_level: Literal["debug", "info", "warning", "error"] = _s(
+        "warning", "Level of the libraries' log lines (Lodestar's own show from info); "
+        "`lodestar -v` is the same as info.")
+
+
+_GROUPS: dict[str, type[_Group]] = {
+    "storage": StorageSettings, "encoder": EncoderSettings, "training": TrainingSettings,
+    "similar": SimilarSettings, "rec": RecSettings, "search": SearchSettings,
+    "serving": ServingSettings,
+}
+
+
+def _flat_names() -> dict[str, tuple[str, str]]:
+    """`lodestar_rec_candidates`-style names (the variable, lower case, without LODESTAR_)
+    -> (group, field): how overrides name a setting, as the environment does."""
+    out = {}
+    for group, cls in _GROUPS.items():
+        for name in cls.model_fields:
+            env = cls.env_name(name).lower()
+            out[env.removeprefix("lodestar_")] = (group, name)
+    return out
+
+
+_FLAT = _flat_names()
+_NOT_RECORDED = frozenset({"database_url", "qdrant_url", "qdrant_api_key", "admin_key"})
+
+
+class Settings:
+    """Every tunable of the service, in groups. Immutable; `replace` makes a changed copy."""
+
+    storage: StorageSettings
+    encoder: EncoderSettings
+    training: TrainingSettings
+    similar: SimilarSettings
+    rec: RecSettings
+    search: SearchSettings
+    serving: ServingSettings
+
+    def __init__(self, **overrides: Any) -> None:
+        """Read every group from the process environment; `overrides` (named as the
+        variables are, without `LODESTAR_` and in lower case: `rec_candidates=50`,
+        `data_dir=...`) take precedence. Raises SettingsError naming a bad variable."""
+        by_group: dict[str, dict[str, Any]] = {g: {} for g in _GROUPS}
+        for key, value in overrides.items():
+            if key not in _FLAT:
+                raise SettingsError(f"unknown setting {key!r}")
+            group, name = _FLAT[key]
+            by_group[group][name] = value
+        for group, cls in _GROUPS.items():
+            object.__setattr__(self, group, _read(cls, by_group[group]))
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """The settings of this process (see __init__)."""
+        return cls(**overrides)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("settings are immutable: use replace()")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` (named as for __init__), validated like the environment."""
+        values = {flat: getattr(getattr(self, g), n) for flat, (g, n) in _FLAT.items()}
+        copy = object.__new__(Settings)
+        for group, cls in _GROUPS.items():
+            fields = {n: values[f] for f, (g, n) in _FLAT.items() if g == group}
+            fields.update({_FLAT[k][1]: v for k, v in changes.items()
+                           if k in _FLAT and _FLAT[k][0] == group})
+            object.__setattr__(copy, group, _validated(cls, fields))
+        unknown = [k for k in changes if k not in _FLAT]
+        if unknown:
+            raise SettingsError(f"unknown setting {unknown[0]!r}")
+        return copy
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment reads them back (unset ones left out): how a
+        child process (a reindex job) gets exactly the settings of its parent."""
+        out = {}
+        for env, _, _, value in self._rows():
+            if value is None:
+                continue
+            out[env] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every setting but connection strings and secrets, named as overrides name them,
+        as JSON values: what an index version records it was built with."""
+        out: dict[str, Any] = {}
+        for flat, (group, name) in _FLAT.items():
+            if flat in _NOT_RECORDED:
+                continue
+            value = getattr(getattr(self, group), name)
+            out[flat] = value if isinstance(value, int | float | bool | None) else str(value)
+        return out
+
+    def _rows(self) -> Iterator[tuple[str, str, str, Any]]:
+        for group, cls in _GROUPS.items():
+            values = getattr(self, group)
+            for name, info in cls.model_fields.items():
+                yield cls.env_name(name), group, str(info.description), getattr(values, name)
+
+    @staticmethod
+    def describe() -> list[tuple[str, str, str]]:
+        """(environment name, default, description) for every setting, group by group."""
+        rows = []
+        for cls in _GROUPS.values():
+            for name, info in cls.model_fields.items():
+                default = "" if info.default is None else str(info.default)
+                rows.append((cls.env_name(name), default, str(info.description)))
+        return rows
+
+    @staticmethod
+    def groups() -> list[tuple[str, list[str]]]:
+        """(group title, its environment names), in order: how settings are listed."""
+        return [(cls.title, [cls.env_name(n) for n in cls.model_fields])
+                for cls in _GROUPS.values()]
+
+
+def _read(cls: type[_Group], overrides: Mapping[str, Any]) -> _Group:
+    """A group from the environment and `overrides`; SettingsError names a bad variable."""
     try:
-        if "bool" in text:
-            lowered = raw.strip().lower()
-            if lowered in {"1", "true", "yes", "on"}:
-                return True
-            if lowered in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(raw)
-        if "int" in text:
-            return int(raw)
-        if "float" in text:
-            return float(raw)
-        if "Path" in text:
-            return Path(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a valid {text}") from exc
-    return raw
+        return cls(**overrides)
+    except ValidationError as exc:
+        raise _error(cls, exc, overrides) from None
+
+
+def _validated(cls: type[_Group], values: Mapping[str, Any]) -> _Group:
+    """A group from complete values, without reading the environment."""
+    try:
+        return cls.model_validate(dict(values))
+    except ValidationError as exc:
+        raise _error(cls, exc, values) from None
+
+
+def _error(cls: type[_Group], exc: ValidationError, given: Mapping[str, Any]) -> SettingsError:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first.get("loc", ())]
+    name = next((part for part in loc if part in cls.model_fields), None)
+    if name is None:
+        # A check across fields (alpha_min <= alpha_max): its message names the variables.
+        return SettingsError(str(first.get("ctx", {}).get("error", first["msg"])))
+    env = cls.env_name(name)
+    raw = given.get(name, os.environ.get(env, first.get("input")))
+    return SettingsError(f"{env}={raw!r}: {first['msg']}")

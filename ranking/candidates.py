@@ -12,49 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
-
-class ReasonKind(StrEnum):
-    """Why a product was recommended; the ``kind`` of a :class:`Reason`."""
-
-    BECAUSE_YOU_VIEWED = "because_you_viewed"
-    BOUGHT_TOGETHER = "bought_together"
-    POPULAR_IN_CATEGORY = "popular_in_category"
-    SIMILAR_SHOPPERS = "similar_shoppers"
-    NEW_ARRIVAL = "new_arrival"
-    TRENDING = "trending"
-    PICKED_FOR_YOU = "picked_for_you"
-    IN_YOUR_SESSION = "in_your_session"
-
-
-REASON_KINDS: frozenset[str] = frozenset(kind.value for kind in ReasonKind)
-"""Every valid :attr:`Reason.kind`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why one product is in a list, as shown to the shopper.
-
-    ``product_id`` names the item the reason refers to (the one viewed, the one bought
-    with it); ``category`` the category for ``popular_in_category``. Either may be None
-    where the kind needs no anchor (``trending``, ``picked_for_you``).
-    """
-
-    kind: str
-    product_id: str | None = None
-    category: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in REASON_KINDS:
-            raise ValueError(f"unknown reason kind {self.kind!r}")
-
-    def sort_key(self) -> tuple[str, str, str]:
-        """A total order on reasons, used only to break ties deterministically."""
-        return (self.kind, self.product_id or "", self.category or "")
+from ranking.reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +26,13 @@ class ShopperHistory:
 
     events:         the shopper's events, any order.
     session_events: the live session's events (an anonymous shopper has only these).
+    device_type:    the device the shopper is on, when known.
     """
 
     user_id: str | None
     events: Sequence[Interaction] = ()
     session_events: Sequence[Interaction] = ()
-    context_category: str | None = None
     device_type: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_interactions(self) -> int:

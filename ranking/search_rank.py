@@ -1,6 +1,6 @@
 """Search ranking: fusing the lexical and semantic lists, then reranking for the shopper.
 
-Pure: ids, attributes and arrays in; scores and reasons out. The searcher (indexing.search)
+Pure: ids, attributes and arrays in; scores and reasons out. The searcher (retrieval.search)
 finds the lists and the shopper's signals; the API and the offline evaluator both rank
 through here, so what is evaluated is what is served.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +22,12 @@ import numpy.typing as npt
 
 from ranking.candidates import Candidate
 from ranking.history import Interaction
+from ranking.reasons import LEXICAL, SEMANTIC, search_reason
+from ranking.results import RankedItem
 
 Scores = npt.NDArray[np.float32]
 
-LEXICAL = "lexical"
 LEXICAL_PARTIAL = "lexical_partial"  # products with only some of the query's words
-SEMANTIC = "semantic"
 
 CF_AFFINITY = "cf_affinity"
 CATEGORY_AFFINITY = "category_affinity"
@@ -69,6 +69,40 @@ def reciprocal_rank_fusion(
         for rank, pid in enumerate(dict.fromkeys(ids), start=start):
             fused[pid] = fused.get(pid, 0.0) + w / (k + rank)
     return fused
+
+
+def is_identifier(term: str) -> bool:
+    """A model number or SKU: letters and digits in one token ("zn-110", "p000123")."""
+    return any(c.isdigit() for c in term) and any(c.isalpha() for c in term)
+
+
+def fuse(lists: Mapping[str, Sequence[str]], terms: Sequence[str], *, lexical_weight: float,
+         semantic_weight: float, partial_match_weight: float, k: float) -> dict[str, float]:
+    """The fused relevance of every product the retrievers found (RRF).
+
+    lists: product ids best first per retriever: LEXICAL (every query word),
+    LEXICAL_PARTIAL (some of the words), SEMANTIC. A product missing some of the query's
+    words ranks below every one that has them all in the lexical list. When the query
+    names a model number or SKU it also counts for `partial_match_weight` of the lexical
+    weight: "zentel zn-110" is about the ZN-110, not about every Zentel product the
+    semantic list likes. Without one ("mobile phones") products with some of the words are
+    often the right ones, and keep the full weight.
+    """
+    partial = partial_match_weight if any(is_identifier(t) for t in terms) else 1.0
+    return reciprocal_rank_fusion(
+        lists, {LEXICAL: lexical_weight, LEXICAL_PARTIAL: lexical_weight * partial,
+                SEMANTIC: semantic_weight},
+        k, first_rank={LEXICAL_PARTIAL: len(lists.get(LEXICAL, ())) + 1})
+
+
+def matched_by(lists: Mapping[str, Sequence[str]], products: Iterable[str]
+               ) -> dict[str, tuple[str, ...]]:
+    """Which retrievers found each product (a partial word match is a lexical match)."""
+    sets = {name: set(ids) for name, ids in lists.items()}
+    lexical = sets.get(LEXICAL, set()) | sets.get(LEXICAL_PARTIAL, set())
+    semantic = sets.get(SEMANTIC, set())
+    return {p: tuple(name for name, found in ((LEXICAL, lexical), (SEMANTIC, semantic))
+                     if p in found) for p in products}
 
 
 def facet_counts(candidates: Sequence[Candidate]) -> dict[str, list[tuple[str, int]]]:
@@ -211,23 +245,16 @@ def query_openness(similarities: Sequence[float], gap: float, depth: int = 10) -
     return float(min(1.0, max(0.0, 1.0 - lead / gap)))
 
 
-@dataclass(frozen=True)
-class Ranked:
-    product_id: str
-    score: float
-    matched: tuple[str, ...]  # which retrievers found it
-    lifted_by: tuple[str, ...]  # personal signals that added to its score, largest first
-
-
 def rank(
     candidates: Sequence[Candidate],
     fused: Mapping[str, float],
     matched: Mapping[str, tuple[str, ...]],
     signals: Scores | None = None,
     weights: Sequence[float] = (),
-) -> list[Ranked]:
+) -> list[RankedItem]:
     """Order candidates by fused relevance (scaled so the best is 1) plus the weighted
-    personal signals; without signals, by fused relevance alone. Ties by product id."""
+    personal signals; without signals, by fused relevance alone. Ties by product id. Each
+    item's reason names the retrievers that found it and the signals that lifted it."""
     base = np.array([fused[c.product_id] for c in candidates], dtype=np.float64)
     if base.size and base.max() > 0:
         base = base / base.max()
@@ -244,10 +271,8 @@ def rank(
     for i in order:
         lifts = [(contributions[i, j], name) for j, name in enumerate(PERSONAL_SIGNALS)
                  if contributions[i, j] >= _REASON_THRESHOLD]
-        out.append(Ranked(
-            product_id=candidates[i].product_id,
-            score=float(total[i]),
-            matched=matched.get(candidates[i].product_id, ()),
-            lifted_by=tuple(name for _, name in sorted(lifts, key=lambda t: (-t[0], t[1]))),
-        ))
+        lifted_by = [name for _, name in sorted(lifts, key=lambda t: (-t[0], t[1]))]
+        out.append(RankedItem(
+            candidates[i].product_id, float(total[i]),
+            search_reason(matched.get(candidates[i].product_id, ()), lifted_by)))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from indexing.demo_shop import ShopSpec, generate_shop
+from data.demo_shop import ShopSpec, generate_shop
 from models.db import Database
 
 TINY = ShopSpec(products=400, users=150, events=6_000, seed=11)

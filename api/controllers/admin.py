@@ -9,10 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api import schemas
+from api.auth import admin_guard
 from api.errors import ApiError, NotFound
 from api.resources import Resources
 from api.services import jobs as jobs_service
-from api.services.catalog_write import admin_guard
 from models import jobs
 
 

@@ -23,7 +23,7 @@ from litestar.params import RawBody
 
 from api import schemas
 from api.resources import Resources
-from api.schemas_events import BatchResult, EventBatch, EventIn, EventStatus
+from api.schemas.events import BatchResult, EventBatch, EventIn, EventStatus
 from api.services import events
 from models.db import Database
 
@@ -94,9 +94,9 @@ def answer_ingest(resources: Resources, body: bytes, ingest: Ingest
     """Parse one event or a batch, ingest it, and answer in the shared convention: one
     event 201 (stored) / 200 (duplicate) / 400; a batch 200 with a result per event."""
     settings = resources.settings
-    items, batch = events.parse_body(body, settings.events_batch_max)
+    items, batch = events.parse_body(body, settings.serving.events_batch_max)
     ingested = ingest(resources.database, items, now=datetime.now(UTC),
-                      future_skew=timedelta(seconds=settings.event_future_skew_seconds))
+                      future_skew=timedelta(seconds=settings.serving.event_future_skew_seconds))
     if batch:
         return Response(events.batch_result(ingested), status_code=200)
     answer, status = events.single_result(ingested)

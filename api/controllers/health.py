@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api import schemas
 from api.resources import Resources
@@ -26,11 +27,11 @@ class HealthController(Controller):
         index past its age still counts as ready (`index_stale` says so): recommendations
         fall back to popularity and keep succeeding."""
         missing: list[str] = []
+        # Read only: the server's poller follows the live version (a GET never writes, and
+        # a switch's catch-up writes).
         postgres = resources.database.ping()
         if not postgres:
             missing.append("postgres")
-        else:
-            resources.refresh_index()
         try:
             collections = set(resources.store.list_collections())
             store_ok = True
@@ -58,22 +59,9 @@ class HealthController(Controller):
         )
         return Response(body, status_code=200 if not missing else 503)
 
-    @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
-    def metrics(self, resources: NamedDependency[Resources]) -> str:
-        """Prometheus text: recommendations and searches per strategy, fallbacks per cause,
-        the live index's version, age and staleness, the item cache's size, the query
-        embedding cache's hits and misses."""
-        live = resources.index.live
-        view = resources.index.view
-        age = resources.index_age_hours()
-        gauges = {
-            "lodestar_index_version": float(live.version) if live else 0.0,
-            "lodestar_index_age_hours": age if age is not None else -1.0,
-            "lodestar_index_stale": float(resources.index_stale()),
-            "lodestar_item_cache_items": float(len(view.items_cache))
-            if view is not None and view.items_cache is not None else 0.0,
-            # Searches whose query embedding was cached, and those that ran the encoder.
-            "lodestar_query_embedding_hits": float(resources.query_embeddings.hits),
-            "lodestar_query_embedding_misses": float(resources.query_embeddings.misses),
-        }
-        return resources.metrics.render(gauges)
+    @get("/metrics", sync_to_thread=False)
+    def metrics(self, resources: NamedDependency[Resources]) -> Response[bytes]:
+        """Prometheus text: requests and their latency per route and status, lists served
+        per strategy, fallbacks per cause, the live index's version, age and staleness, the
+        item cache's size, the query-embedding cache's hits and misses."""
+        return Response(resources.metrics.render(), media_type=CONTENT_TYPE_LATEST)

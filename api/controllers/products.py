@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, put
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api import schemas
+from api.auth import admin_guard
 from api.controllers.admin import BatchWrite, ProductDeleted, ProductWrite, TooManyProducts
-from api.errors import BadParameter, NotFound
-from api.resources import Resources
+from api.controllers.params import (
+    FILTERS,
+    Filters,
+    Limit,
+    Res,
+    Text,
+    check_limit,
+    request_id,
+)
+from api.errors import NotFound
 from api.services import catalog, catalog_write
-from api.services.catalog_write import ProductBatch, ProductIn, admin_guard
-from api.services.similar import ItemFilters, similar_items
-
-Res = NamedDependency[Resources]
-Limit = Annotated[int, QueryParameter(ge=1, description="How many items to return.")]
-Price = Annotated[float | None, QueryParameter(ge=0, description="Price bound, inclusive.")]
-Text = FromQuery[str | None]
-
-
-def request_id() -> str:
-    return uuid.uuid4().hex
-
-
-def check_limit(resources: Res, limit: int) -> None:
-    if limit > resources.settings.max_limit:
-        raise BadParameter("limit", f"must be at most {resources.settings.max_limit}")
+from api.services.catalog_write import ProductBatch, ProductIn
+from api.services.present import present
+from api.services.similar import similar_items
 
 
 class ProductController(Controller):
@@ -59,29 +53,16 @@ class ProductController(Controller):
             raise NotFound("product", product_id)
         return product
 
-    @get("/{product_id:str}/similar", sync_to_thread=True)
-    def similar(
-        self,
-        resources: Res,
-        product_id: FromPath[str],
-        limit: Limit = 10,
-        category: Text = None,
-        subcategory: Text = None,
-        brand: Text = None,
-        min_price: Price = None,
-        max_price: Price = None,
-        in_stock: FromQuery[bool | None] = None,
-    ) -> schemas.SimilarResponse:
+    @get("/{product_id:str}/similar", sync_to_thread=True, dependencies=FILTERS)
+    def similar(self, resources: Res, product_id: FromPath[str], filters: Filters,
+                limit: Limit = 10) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
         itself excluded; filters run inside the vector query."""
         check_limit(resources, limit)
-        if min_price is not None and max_price is not None and min_price > max_price:
-            raise BadParameter("min_price", "must not exceed max_price")
-        filters = ItemFilters(category, subcategory, brand, min_price, max_price, in_stock)
         result = similar_items(resources, product_id, limit, filters)
         return schemas.SimilarResponse(
             product_id=product_id,
-            items=result.items,
+            items=present(result, schemas.ListItem),
             strategy=result.strategy,
             model_version=result.version,
             request_id=request_id(),
@@ -98,7 +79,7 @@ class ProductController(Controller):
         neighbours. 201 when created, 200 when updated."""
         product = catalog_write.validate(data, product_id)
         written = catalog_write.upsert_products(resources, [product])
-        body = ProductWrite(catalog.to_schema_row(written.rows[0]), written.created[0],
+        body = ProductWrite(catalog.to_schema(written.rows[0]), written.created[0],
                             written.indexed_into)
         return Response(body, status_code=201 if written.created[0] else 200)
 
@@ -106,14 +87,14 @@ class ProductController(Controller):
     def put_products(self, resources: Res, data: JSONBody[ProductBatch]) -> BatchWrite:
         """Create or update a batch of products (admin), each naming its `product_id`; all
         are stored or, if one is invalid, none."""
-        most = resources.settings.products_batch_max
+        most = resources.settings.serving.products_batch_max
         if len(data.products) > most:
             raise TooManyProducts(len(data.products), most)
         products = catalog_write.validate_batch(data.products)
         written = catalog_write.upsert_products(resources, products)
         n_created = sum(written.created)
         return BatchWrite(n_created, len(products) - n_created, written.indexed_into,
-                          [catalog.to_schema_row(r) for r in written.rows])
+                          [catalog.to_schema(r) for r in written.rows])
 
     @delete("/{product_id:str}", guards=[admin_guard], status_code=200,
             sync_to_thread=True)

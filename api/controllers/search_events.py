@@ -11,8 +11,8 @@ from litestar.params import RawBody
 
 from api.controllers.events import INGEST_RESPONSES, answer_ingest, body_schema
 from api.resources import Resources
-from api.schemas_events import BatchResult, EventStatus
-from api.schemas_search_events import SearchEventBatch, SearchEventIn
+from api.schemas.events import BatchResult, EventStatus
+from api.schemas.search_events import SearchEventBatch, SearchEventIn
 from api.services import search_events
 
 Res = NamedDependency[Resources]

@@ -9,22 +9,16 @@ forgotten, so its next ranking reads them afresh.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import text
 
 from api.errors import ApiError, NotFound
 from api.resources import Resources
-from indexing.collections import CatalogRow
-from indexing.importer import (
+from data.parsers import (
     parse_datetime,
     parse_identifier,
     parse_label,
@@ -33,8 +27,10 @@ from indexing.importer import (
     parse_required_label,
 )
 from indexing.live_catalog import index_products, remove_products, serving_collections
-from indexing.search import vocabulary_text
+from models import catalog
+from models.catalog import CatalogRow, ProductUpsert
 from ranking.spelling import words_of
+from retrieval.search import vocabulary_text
 
 MAX_TAGS = 50
 
@@ -70,39 +66,7 @@ class ProductInvalid(ApiError):
                          {"problems": problems})
 
 
-class AdminRequired(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(403, "forbidden", message)
-
-
-@dataclass(frozen=True)
-class ValidProduct:
-    product_id: str
-    title: str
-    category: str
-    subcategory: str
-    brand: str
-    price: Decimal
-    description: str
-    tags: list[str]
-    in_stock: bool
-    promoted: bool
-    created_at: datetime | None
-
-
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Admin endpoints want the X-Admin-Key header to match LODESTAR_ADMIN_KEY; with no key
-    configured they are off."""
-    settings = connection.app.state.get("settings")
-    key = settings.admin_key if settings is not None else None
-    if not key:
-        raise AdminRequired("admin endpoints are off: set LODESTAR_ADMIN_KEY to turn them on")
-    given = connection.headers.get("x-admin-key", "")
-    if not hmac.compare_digest(given.encode(), key.encode()):
-        raise AdminRequired("X-Admin-Key is missing or wrong")
-
-
-def validate(raw: ProductIn, product_id: str | None, index: int | None = None) -> ValidProduct:
+def validate(raw: ProductIn, product_id: str | None, index: int | None = None) -> ProductUpsert:
     """Check one product; raises ProductInvalid naming every field at fault."""
     problems: list[dict[str, Any]] = []
 
@@ -136,13 +100,15 @@ def validate(raw: ProductIn, product_id: str | None, index: int | None = None) -
     created = check("created_at", parse_datetime, raw.created_at) if raw.created_at else None
     if problems:
         raise ProductInvalid(problems)
-    return ValidProduct(pid, title, category, subcategory, brand, Decimal(price), description,
-                        tags, raw.in_stock, raw.promoted, created)
+    return ProductUpsert(product_id=pid, title=title, description=description,
+                         category=category, subcategory=subcategory, brand=brand,
+                         price=Decimal(price), tags=tags, in_stock=raw.in_stock,
+                         promoted=raw.promoted, created_at=created)
 
 
-def validate_batch(batch: Sequence[ProductIn]) -> list[ValidProduct]:
+def validate_batch(batch: Sequence[ProductIn]) -> list[ProductUpsert]:
     """Every product of a batch checked; ProductInvalid lists the faults of all of them."""
-    valid: list[ValidProduct] = []
+    valid: list[ProductUpsert] = []
     problems: list[dict[str, Any]] = []
     for i, raw in enumerate(batch):
         try:
@@ -165,23 +131,6 @@ def _refuse(message: str) -> Callable[[str], Any]:
     return parse
 
 
-_UPSERT = text("""
-    INSERT INTO products (product_id, title, description, category, subcategory, brand, price,
-                          tags, in_stock, promoted, created_at, updated_at)
-    VALUES (:product_id, :title, :description, :category, :subcategory, :brand, :price, :tags,
-            :in_stock, :promoted, COALESCE(CAST(:created_at AS timestamptz), now()), now())
-    ON CONFLICT (product_id) DO UPDATE SET
-        title = EXCLUDED.title, description = EXCLUDED.description,
-        category = EXCLUDED.category, subcategory = EXCLUDED.subcategory,
-        brand = EXCLUDED.brand, price = EXCLUDED.price, tags = EXCLUDED.tags,
-        in_stock = EXCLUDED.in_stock, promoted = EXCLUDED.promoted,
-        created_at = COALESCE(CAST(:created_at AS timestamptz), products.created_at),
-        updated_at = now()
-    RETURNING product_id, title, description, category, subcategory, brand, price, tags,
-              in_stock, promoted, created_at, (xmax = 0) AS inserted
-""")
-
-
 @dataclass(frozen=True)
 class Written:
     rows: list[CatalogRow]
@@ -189,23 +138,13 @@ class Written:
     indexed_into: list[str]
 
 
-def upsert_products(resources: Resources, products: Sequence[ValidProduct]) -> Written:
+def upsert_products(resources: Resources, products: Sequence[ProductUpsert]) -> Written:
     """Store the products and index them into every serving collection, all or nothing."""
     database, store = resources.database, resources.store
     with database.engine.begin() as conn:
-        rows, created = [], []
-        for p in products:
-            row = conn.execute(_UPSERT, {
-                "product_id": p.product_id, "title": p.title, "description": p.description,
-                "category": p.category, "subcategory": p.subcategory, "brand": p.brand,
-                "price": p.price, "tags": p.tags, "in_stock": p.in_stock,
-                "promoted": p.promoted,
-                "created_at": p.created_at.isoformat() if p.created_at else None,
-            }).one()
-            rows.append(CatalogRow(*row[:-1]))
-            created.append(bool(row[-1]))
-        conn.execute(text("DELETE FROM deleted_products WHERE product_id = ANY(:ids)"),
-                     {"ids": [p.product_id for p in products]})
+        stored = catalog.upsert_products(conn, products)
+        rows = [row for row, _ in stored]
+        created = [new for _, new in stored]
         targets = serving_collections(database, store)
         # Inside the transaction: if the store fails, Postgres keeps the old rows.
         written = index_products(database, store, resources.settings, resources.encoder,
@@ -222,13 +161,8 @@ def delete_product(resources: Resources, product_id: str) -> list[str]:
     """Remove the product from Postgres and every serving collection; its events stay."""
     database, store = resources.database, resources.store
     with database.engine.begin() as conn:
-        gone = conn.execute(text("DELETE FROM products WHERE product_id = :p"),
-                            {"p": product_id}).rowcount
-        if not gone:
+        if not catalog.delete_product(conn, product_id):
             raise NotFound("product", product_id)
-        conn.execute(text(
-            "INSERT INTO deleted_products (product_id) VALUES (:p) "
-            "ON CONFLICT (product_id) DO UPDATE SET deleted_at = now()"), {"p": product_id})
         written = remove_products(store, serving_collections(database, store), [product_id])
     _forget(resources, [product_id])
     return written
@@ -236,5 +170,5 @@ def delete_product(resources: Resources, product_id: str) -> list[str]:
 
 def _forget(resources: Resources, product_ids: Sequence[str]) -> None:
     view = resources.index.view
-    if view is not None and view.items_cache is not None:
+    if view is not None:
         view.items_cache.forget(product_ids)

@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import msgspec
@@ -47,8 +48,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import ApiError, BadParameter
-from api.schemas_events import (
-    MAX_DEVICE_TYPE_LENGTH,
+from api.schemas.events import (
     REQUEST_ID_PATTERN,
     BatchResult,
     EventError,
@@ -56,14 +56,14 @@ from api.schemas_events import (
     EventResult,
     EventStatus,
 )
-from indexing.importer import (
-    MAX_DWELL_MS,
+from data.parsers import (
     MAX_ID_LENGTH,
     parse_datetime,
     parse_event_type,
     parse_identifier,
     parse_optional_identifier,
     parse_optional_label,
+    show,
 )
 from models.db import Database
 
@@ -78,8 +78,6 @@ UNKNOWN_PRODUCT = "unknown_product"
 CONFLICT = "conflict"
 
 _REQUEST_ID = re.compile(REQUEST_ID_PATTERN, re.ASCII)
-_AT_FIELD = re.compile(r"(.*) - at `\$\.(\w+)`", re.DOTALL)
-_MISSING = re.compile(r"Object missing required field `(\w+)`")
 _SHOWN_UNKNOWN = 5
 
 
@@ -122,7 +120,6 @@ class Keyed(Protocol):
 
 
 E = TypeVar("E", bound=Keyed)
-S = TypeVar("S", bound=msgspec.Struct)
 
 
 class EventRefused(ValueError):
@@ -199,8 +196,12 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def show(value: str, limit: int = 40) -> str:
-    return repr(value if len(value) <= limit else value[:limit] + "...")
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
@@ -211,11 +212,12 @@ def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
         raise BadParameter("body", 'is empty: send one event object or {"events": [...]}')
     try:
         value = msgspec.json.decode(body)
-    except UnicodeDecodeError:
-        raise BadParameter("body", "is not valid UTF-8") from None
     except RecursionError:
         raise BadParameter("body", "is not valid JSON (nested too deeply)") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # Told apart here rather than by the decoder's wording, which differs by version.
+        if not _is_utf8(body):
+            raise BadParameter("body", "is not valid UTF-8") from None
         raise BadParameter("body", f"is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise BadParameter(
@@ -258,17 +260,6 @@ def _unknown_fields(raw: Mapping[str, Any], fields: Sequence[str]) -> EventRefus
     )
 
 
-def _type_error(exc: msgspec.ValidationError) -> EventRefused:
-    """msgspec's message, reworded to name the field first as every other refusal does."""
-    message = str(exc)
-    if match := _AT_FIELD.fullmatch(message):
-        reason = match.group(1)
-        return EventRefused.one(INVALID, match.group(2), reason[:1].lower() + reason[1:])
-    if match := _MISSING.fullmatch(message):
-        return EventRefused.one(INVALID, match.group(1), "is required")
-    return EventRefused.one(INVALID, "event", message)
-
-
 def parse_request_id(value: str) -> str:
     """The id of a list response: 32 hex digits, or a hyphenated UUID; returned as 32
     lower-case hex digits, the form list responses write."""
@@ -277,18 +268,51 @@ def parse_request_id(value: str) -> str:
     return value.replace("-", "").lower()
 
 
-def decode_event(raw: Any, struct: type[S]) -> S:
-    """One event as decoded from JSON, held to the shape of `struct`: an object, no field
-    that `struct` lacks, each value of its field's JSON type. Raises EventRefused naming
-    the field at fault; the values themselves are for the caller to check."""
+def decode_fields(raw: Any, struct: type[msgspec.Struct]
+                  ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """One event as decoded from JSON, held to the shape of `struct`: each field present,
+    converted to its declared type within its constraints (msgspec `Meta`), and a problem
+    naming each field that is not (or is required and missing), in field order. A value
+    that is not an object, or a field that `struct` lacks, refuses the event at once
+    (EventRefused). The values' meaning is for the caller to check."""
     if not isinstance(raw, dict):
         raise EventRefused.one(INVALID, "event", f"must be an object, not {_kind(raw)}")
     if refused := _unknown_fields(raw, struct.__struct_fields__):
         raise refused
-    try:
-        return msgspec.convert(raw, struct)
-    except msgspec.ValidationError as exc:
-        raise _type_error(exc) from None
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for field_info in msgspec.structs.fields(struct):
+        name = field_info.name
+        if name not in raw:
+            if field_info.required:
+                problems.append((name, "is required"))
+            continue
+        try:
+            values[name] = msgspec.convert(raw[name], field_info.type)
+        except msgspec.ValidationError as exc:
+            reason = str(exc)
+            problems.append((name, reason[:1].lower() + reason[1:]))
+    return values, problems
+
+
+def validate_fields(raw: Any, struct: type[msgspec.Struct],
+                    parsers: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """`decode_fields`, then each present, non-null value through its field's parser
+    (which returns the value as stored, or raises ValueError with the reason). Raises
+    EventRefused naming every field at fault, in field order."""
+    values, problems = decode_fields(raw, struct)
+    faulty = {name for name, _ in problems}
+    for name in struct.__struct_fields__:
+        if name in faulty or values.get(name) is None or name not in parsers:
+            continue
+        try:
+            values[name] = parsers[name](values[name])
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+    if problems:
+        order = {name: i for i, name in enumerate(struct.__struct_fields__)}
+        raise EventRefused(INVALID, sorted(problems, key=lambda p: order.get(p[0], -1)))
+    return values
 
 
 def parse_occurred_at(value: str, now: datetime, future_skew: timedelta) -> datetime:
@@ -301,6 +325,18 @@ def parse_occurred_at(value: str, now: datetime, future_skew: timedelta) -> date
     return moment
 
 
+# Each field's parser; `occurred_at`'s depends on the request's clock and is added there.
+_EVENT_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "event_id": parse_identifier,
+    "user_id": parse_identifier,
+    "product_id": parse_identifier,
+    "event_type": parse_event_type,
+    "session_id": parse_optional_identifier,
+    "device_type": parse_optional_label,
+    "request_id": parse_request_id,
+}
+
+
 def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
     """Check one event as decoded from JSON and return it as stored.
 
@@ -308,60 +344,20 @@ def validate_event(raw: Any, now: datetime, future_skew: timedelta) -> NewEvent:
     event may lie. Raises EventRefused naming every field at fault. Pure: the catalog
     check happens when storing.
     """
-    event = decode_event(raw, EventIn)
-    problems: list[tuple[str, str]] = []
+    return NewEvent(**validate_timed(raw, EventIn, _EVENT_PARSERS, now, future_skew))
 
-    def check(name: str, parse: Callable[[str], Any], value: str) -> Any:
-        try:
-            return parse(value)
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-            return None
 
-    event_id = check("event_id", parse_identifier, event.event_id)
-    user_id = check("user_id", parse_identifier, event.user_id)
-    product_id = check("product_id", parse_identifier, event.product_id)
-    event_type = check("event_type", parse_event_type, event.event_type)
-    occurred_at = now if event.occurred_at is None else check(
-        "occurred_at", lambda value: parse_occurred_at(value, now, future_skew),
-        event.occurred_at,
-    )
-    session_id = (
-        check("session_id", parse_optional_identifier, event.session_id)
-        if event.session_id is not None else None
-    )
-    device_type = None
-    if event.device_type is not None:
-        device_type = check("device_type", parse_optional_label, event.device_type)
-        if device_type is not None and len(device_type) > MAX_DEVICE_TYPE_LENGTH:
-            problems.append((
-                "device_type",
-                f"{show(device_type)} is longer than {MAX_DEVICE_TYPE_LENGTH} characters",
-            ))
-    dwell_ms = event.dwell_ms
-    if dwell_ms is not None and not 0 <= dwell_ms <= MAX_DWELL_MS:
-        problems.append((
-            "dwell_ms",
-            f"{dwell_ms} is negative" if dwell_ms < 0
-            else f"{dwell_ms} is too large (at most {MAX_DWELL_MS})",
-        ))
-    request_id = (
-        check("request_id", parse_request_id, event.request_id)
-        if event.request_id is not None else None
-    )
-    if problems:
-        raise EventRefused(INVALID, problems)
-    return NewEvent(
-        event_id=event_id,
-        user_id=user_id,
-        product_id=product_id,
-        event_type=event_type,
-        occurred_at=occurred_at,
-        session_id=session_id,
-        device_type=device_type,
-        dwell_ms=dwell_ms,
-        request_id=request_id,
-    )
+def validate_timed(raw: Any, struct: type[msgspec.Struct],
+                   parsers: Mapping[str, Callable[[Any], Any]], now: datetime,
+                   future_skew: timedelta) -> dict[str, Any]:
+    """`validate_fields` for an event with an `occurred_at`: checked against the server's
+    clock `now` (at most `future_skew` ahead), and `now` when absent."""
+    clocked: dict[str, Callable[[Any], Any]] = {
+        **parsers, "occurred_at": partial(parse_occurred_at, now=now, future_skew=future_skew)}
+    values = validate_fields(raw, struct, clocked)
+    if values.get("occurred_at") is None:
+        values["occurred_at"] = now
+    return values
 
 
 def settle_repeats(

@@ -1,20 +1,19 @@
-"""Personalised recommendations for one request: history from Postgres, ranking by the
-shared recommender."""
+"""Personalised recommendations for one request: the shopper's history from Postgres, the
+recommender over the live index, and the stale-model guard."""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
-from api import schemas
 from api.resources import Resources
-from api.services.fallback import fallback_recommendation
-from api.services.similar import ItemFilters
-from indexing.recommender import Recommendation, Recommender, RecRequest
 from indexing.vectorstore.port import VectorStoreError
-from models.history import load_history
-from ranking.routing import Route
+from models.history import load_history, window_start
+from ranking.rules import RuleSet
+from retrieval.fallback import fallback_list
+from retrieval.filters import ItemFilters
+from retrieval.recommender import Recommender, RecRequest
+from retrieval.results import ListResult
 
 log = logging.getLogger(__name__)
 
@@ -26,60 +25,41 @@ def recommend(
     filters: ItemFilters,
     session_id: str | None = None,
     product_id: str | None = None,
-    context_category: str | None = None,
     exclude: frozenset[str] = frozenset(),
     device_type: str | None = None,
-) -> tuple[Recommendation, int | None]:
-    """Rank for the shopper; returns the recommendation and the index version used (None
-    for the fallback). The stale-model guard: with no live index, an index older than
+) -> ListResult:
+    """Rank for the shopper; `strategy` is the route taken, `version` None for the
+    fallback. The stale-model guard: with no live index, an index older than
     LODESTAR_INDEX_MAX_AGE_HOURS, or a vector store failing mid-request, the answer is the
     fallback's popular list, so that the request still succeeds."""
     live, view = resources.index.live, resources.index.view
     settings = resources.settings
+    metrics = resources.metrics
     cause = None
     if live is None or view is None:
         cause = "no_index"
     elif resources.index_stale():
         cause = "stale_index"
     if cause is None and live is not None and view is not None:
-        since = None
-        if live.as_of is not None and settings.event_window_days > 0:
-            since = live.as_of - timedelta(days=settings.event_window_days)
+        since = window_start(live.as_of, settings.training.event_window_days)
         history = load_history(resources.database, user_id, session_id, since,
-                               settings.rec_history_events, context_category, device_type)
+                               settings.rec.history_events, device_type)
         request = RecRequest(limit=limit, filter=filters.to_filter(), exclude=exclude,
                              product_id=product_id)
         try:
-            rec = Recommender(resources.store, settings, view).recommend(history, request)
+            result = Recommender(resources.store, settings, view).recommend(history, request)
         except VectorStoreError:
             log.exception("vector store failed; answering with the fallback")
             cause = "vector_store_failed"
         else:
-            resources.metrics.count("lodestar_recommendations_total", strategy=rec.route.value)
-            return rec, view.version
-    resources.metrics.count("lodestar_recommendations_total", strategy=Route.FALLBACK.value)
-    resources.metrics.count("lodestar_recommendations_fallback_total", cause=cause or "")
-    excluded = exclude | ({product_id} if product_id else frozenset())
-    rows = resources.fallback.rows(resources.database, settings)
-    return fallback_recommendation(rows, settings, limit, filters, excluded, time.time()), None
-
-
-def to_response(user_id: str, rec: Recommendation, version: int | None,
-                request_id: str) -> schemas.RecommendationResponse:
-    items = [
-        schemas.RankedItem(
-            product_id=item.product_id,
-            score=round(item.score, 6),
-            title=str(item.payload.get("title", "")),
-            category=str(item.payload.get("category", "")),
-            brand=str(item.payload.get("brand", "")),
-            price=float(item.payload.get("price", 0.0)),
-            in_stock=bool(item.payload.get("in_stock", True)),
-            reason=schemas.Reason(item.reason.kind, item.reason.product_id,
-                                  item.reason.category),
-        )
-        for item in rec.items
-    ]
-    return schemas.RecommendationResponse(
-        user_id=user_id, items=items, strategy=rec.route.value, model_version=version,
-        request_id=request_id)
+            metrics.recommendations.labels(result.strategy).inc()
+            return result
+    rules = RuleSet(now=time.time(),
+                    exclude_ids=exclude | ({product_id} if product_id else frozenset()),
+                    max_per_category=settings.rec.max_per_category,
+                    max_per_brand=settings.rec.max_per_brand)
+    result = fallback_list(resources.fallback.rows(resources.database, settings), filters,
+                           rules, limit)
+    metrics.recommendations.labels(result.strategy).inc()
+    metrics.recommendation_fallbacks.labels(cause or "").inc()
+    return result

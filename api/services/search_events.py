@@ -25,29 +25,30 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from api.schemas_search_events import MAX_POSITION, MAX_QUERY_LENGTH, SearchEventIn
+from api.schemas.search_events import MAX_QUERY_LENGTH, SearchEventIn
 from api.services.events import (
     ACCEPTED,
     DUPLICATE,
-    INVALID,
     REJECTED,
     UNKNOWN_PRODUCT,
     EventRefused,
     Ingested,
     Outcome,
-    decode_event,
     ingest_with,
-    parse_occurred_at,
     parse_request_id,
     settle_repeats,
+    validate_timed,
+)
+from data.parsers import (
+    parse_identifier,
+    parse_optional_identifier,
+    parse_optional_label,
     show,
 )
-from indexing.importer import parse_identifier, parse_optional_identifier, parse_optional_label
 from models.db import Database
 from models.tables import SEARCH_EVENT_TYPES
 
@@ -83,15 +84,6 @@ def parse_search_event_type(value: str) -> str:
     raise ValueError(f"{show(value.strip())} is not one of {', '.join(SEARCH_EVENT_TYPES)}")
 
 
-def parse_position(value: int) -> int:
-    """A 0-based rank: a whole number from 0 to MAX_POSITION."""
-    if value < 0:
-        raise ValueError(f"{value} is negative")
-    if value > MAX_POSITION:
-        raise ValueError(f"{value} is too large (at most {MAX_POSITION})")
-    return value
-
-
 def parse_query(value: str) -> str | None:
     """What the shopper typed: one line, at most MAX_QUERY_LENGTH characters once trimmed;
     empty means absent."""
@@ -107,7 +99,6 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "request_id": parse_request_id,
     "event_type": parse_search_event_type,
     "product_id": parse_identifier,
-    "position": parse_position,
     "user_id": parse_optional_identifier,
     "session_id": parse_optional_identifier,
     "query": parse_query,
@@ -121,23 +112,7 @@ def validate_search_event(raw: Any, now: datetime, future_skew: timedelta) -> Ne
     event may lie. Raises EventRefused naming every field at fault, in field order. Pure:
     the catalog check happens when storing.
     """
-    event = decode_event(raw, SearchEventIn)
-    parsers: dict[str, Callable[[Any], Any]] = {
-        **_PARSERS, "occurred_at": partial(parse_occurred_at, now=now, future_skew=future_skew)
-    }
-    values: dict[str, Any] = {"occurred_at": now}
-    problems: list[tuple[str, str]] = []
-    for name in SearchEventIn.__struct_fields__:
-        value = getattr(event, name)
-        if value is None:  # an optional field, absent
-            continue
-        try:
-            values[name] = parsers[name](value)
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-    if problems:
-        raise EventRefused(INVALID, problems)
-    return NewSearchEvent(**values)
+    return NewSearchEvent(**validate_timed(raw, SearchEventIn, _PARSERS, now, future_skew))
 
 
 # --- storing ---------------------------------------------------------------------------------

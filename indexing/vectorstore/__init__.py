@@ -45,12 +45,13 @@ __all__ = [
 
 
 def open_vector_store(settings: Settings) -> VectorStore:
-    """The server adapter when `settings.qdrant_url` is set, else the embedded engine with
+    """The server adapter when `settings.storage.qdrant_url` is set, else the embedded engine with
     its shards in `<data_dir>/qdrant`."""
-    if settings.qdrant_url:
+    if settings.storage.qdrant_url:
         from indexing.vectorstore.client import ClientVectorStore
 
-        return ClientVectorStore(settings.qdrant_url, api_key=settings.qdrant_api_key)
+        return ClientVectorStore(settings.storage.qdrant_url,
+                                 api_key=settings.storage.qdrant_api_key)
     from indexing.vectorstore.edge import EdgeVectorStore
 
-    return EdgeVectorStore(settings.data_dir / "qdrant")
+    return EdgeVectorStore(settings.storage.data_dir / "qdrant")

@@ -9,12 +9,13 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from api.resources import LiveIndex, Resources
+from api.resources import Resources
 from indexing.encoder import SentenceEncoder
 from indexing.pipeline import reindex
 from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
+from retrieval.live_index import LiveIndex
 from tests.conftest import TABLES
 from tests.shop import fill_tiny_shop
 
@@ -29,7 +30,8 @@ def resources(
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("api"), als_iterations=5)
     store = open_vector_store(settings)
     reindex(database, store, settings, encoder)
-    res = Resources(settings=settings, database=database, store=store, index=LiveIndex(database),
+    index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)
+    res = Resources(settings=settings, database=database, store=store, index=index,
                     encoder=encoder)
     res.index.refresh()
     yield res

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
 
@@ -19,7 +18,7 @@ Client = TestClient  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def admin(resources: Resources) -> Iterator[Client]:
-    resources.settings = dataclasses.replace(resources.settings, admin_key=KEY["X-Admin-Key"])
+    resources.settings = resources.settings.replace(admin_key=KEY["X-Admin-Key"])
     with TestClient(app=create_app(resources=resources)) as c:
         yield c
 

@@ -3,7 +3,6 @@ Postgres and the live index at once, recommendable, filterable, and removable.""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ Client = TestClient  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def admin_client(resources: Resources) -> Iterator[Client]:
-    resources.settings = dataclasses.replace(resources.settings, admin_key=KEY["X-Admin-Key"])
+    resources.settings = resources.settings.replace(admin_key=KEY["X-Admin-Key"])
     with TestClient(app=create_app(resources=resources)) as c:
         yield c
 
@@ -48,7 +47,7 @@ def test_admin_writes_need_the_key(admin_client: Client, resources: Resources) -
     assert admin_client.put("/v1/products/NOKEY", json=body).status_code == 403
     wrong = admin_client.put("/v1/products/NOKEY", json=body, headers={"X-Admin-Key": "no"})
     assert wrong.status_code == 403
-    off = dataclasses.replace(resources.settings, admin_key=None)
+    off = resources.settings.replace(admin_key=None)
     with TestClient(app=create_app(settings=off, resources=resources)) as c:
         response = c.put("/v1/products/NOKEY", json=body, headers=KEY)
         assert response.status_code == 403
@@ -147,7 +146,7 @@ def test_a_share_of_slots_goes_to_new_products_that_fit(
             "SELECT product_id FROM products WHERE created_at > now() - interval '7 days'"))}
         users = [r[0] for r in conn.execute(text(
             "SELECT user_id FROM events GROUP BY 1 HAVING count(*) >= 10 ORDER BY 1 LIMIT 12"))]
-    off = dataclasses.replace(resources.settings, rec_new_item_share=0.0)
+    off = resources.settings.replace(rec_new_item_share=0.0)
     plain = Resources(settings=off, database=resources.database, store=resources.store,
                       index=resources.index, encoder=resources.encoder())
     explored = 0

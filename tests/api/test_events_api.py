@@ -14,10 +14,11 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from api.resources import LiveIndex, Resources
+from api.resources import Resources
 from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
+from retrieval.live_index import LiveIndex
 from tests.conftest import TABLES
 from tests.shop import fill_tiny_shop
 
@@ -131,25 +132,28 @@ def test_time_defaults_to_now_and_no_zone_means_utc(
 
 @pytest.mark.parametrize(("changes", "parameter", "says"), [
     ({"event_type": "buy"}, "event_type", "not one of view, click"),
-    ({"dwell_ms": -1}, "dwell_ms", "negative"),
-    ({"dwell_ms": "1200"}, "dwell_ms", "got `str`"),
+    ({"dwell_ms": -1}, "dwell_ms", None),
+    ({"dwell_ms": "1200"}, "dwell_ms", None),
     ({"occurred_at": "1989-06-01T00:00:00Z"}, "occurred_at", "1990"),
-    ({"user_id": ""}, "user_id", "is empty"),
-    ({"session_id": "x" * 500}, "session_id", "longer than 128"),
-    ({"device_type": "a very long device description indeed"}, "device_type", "longer than 32"),
+    ({"user_id": ""}, "user_id", None),
+    ({"user_id": " "}, "user_id", "is empty"),
+    ({"session_id": "x" * 500}, "session_id", None),
+    ({"device_type": "a very long device description indeed"}, "device_type", None),
     ({"dwel_ms": 5}, "dwel_ms", "did you mean 'dwell_ms'"),
-    ({"request_id": "nope"}, "request_id", "not a request id"),
-    ({"event_id": None}, "event_id", "got `null`"),
+    ({"request_id": "nope"}, "request_id", None),
+    ({"event_id": None}, "event_id", None),
 ])
 def test_a_bad_event_is_refused_naming_the_field(
     client: Client, resources: Resources, products: list[tuple[str, Decimal]],
-    changes: dict[str, Any], parameter: str, says: str,
+    changes: dict[str, Any], parameter: str, says: str | None,
 ) -> None:
+    """`says` is checked where the wording is ours; a declared constraint's is the
+    decoder's (None)."""
     body = an_event(products[0][0], **changes)
     error = refusal(client, body)
     assert error["code"] == "invalid_parameter"
     assert error["message"].startswith(f"{parameter}: ")
-    assert says in error["message"]
+    assert says is None or says in error["message"]
     assert error["details"] == {"parameter": parameter}
     if isinstance(body["event_id"], str):
         assert not stored(resources, [body["event_id"]])
@@ -244,7 +248,7 @@ def test_posting_a_batch_again_adds_nothing(
 def test_a_batch_over_the_cap_is_refused(
     client: Client, resources: Resources, products: list[tuple[str, Decimal]]
 ) -> None:
-    cap = resources.settings.events_batch_max
+    cap = resources.settings.serving.events_batch_max
     batch = [an_event(products[0][0]) for _ in range(cap + 1)]
     response = client.post(URL, json={"events": batch})
     assert response.status_code == 413, response.text

@@ -3,7 +3,6 @@ failing, recommendations still succeed, from popularity in Postgres, and say so.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -13,14 +12,15 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from api.resources import LiveIndex, Resources
+from api.resources import Resources
 from indexing.vectorstore import open_vector_store
+from retrieval.live_index import LiveIndex
 
 Client = TestClient  # type: ignore[type-arg]
 
 
 def client_for(resources: Resources, **overrides: Any) -> Iterator[Client]:
-    settings = dataclasses.replace(resources.settings, index_poll_seconds=3600.0, **overrides)
+    settings = resources.settings.replace(index_poll_seconds=3600.0, **overrides)
     served = Resources(settings=settings, database=resources.database, store=resources.store,
                        index=resources.index, encoder=resources.encoder())
     with TestClient(app=create_app(resources=served)) as c:
@@ -72,7 +72,7 @@ def test_a_fresh_index_is_not_stale(client: Client) -> None:
 def test_a_failing_vector_store_falls_back(resources: Resources) -> None:
     broken = open_vector_store(resources.settings)
     broken.close()  # every call now fails, as a store that went away does
-    served = Resources(settings=dataclasses.replace(resources.settings,
+    served = Resources(settings=resources.settings.replace(
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=broken, index=resources.index)
     with TestClient(app=create_app(resources=served)) as c:
@@ -83,7 +83,7 @@ def test_a_failing_vector_store_falls_back(resources: Resources) -> None:
 
 
 def test_no_live_index_falls_back(resources: Resources) -> None:
-    served = Resources(settings=dataclasses.replace(resources.settings,
+    served = Resources(settings=resources.settings.replace(
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=resources.store,
                        index=LiveIndex(resources.database))  # never refreshed: no version
@@ -101,7 +101,7 @@ def _title_of_some_product(resources: Resources) -> str:
 def test_search_without_a_vector_store_answers_from_postgres(resources: Resources) -> None:
     broken = open_vector_store(resources.settings)
     broken.close()
-    served = Resources(settings=dataclasses.replace(resources.settings,
+    served = Resources(settings=resources.settings.replace(
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=broken, index=resources.index,
                        encoder=resources.encoder())
@@ -119,7 +119,7 @@ def test_search_without_a_vector_store_answers_from_postgres(resources: Resource
 
 
 def test_search_with_no_live_index_answers_from_postgres(resources: Resources) -> None:
-    served = Resources(settings=dataclasses.replace(resources.settings,
+    served = Resources(settings=resources.settings.replace(
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=resources.store,
                        index=LiveIndex(resources.database), encoder=resources.encoder())

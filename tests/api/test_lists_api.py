@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from api.resources import Resources
 from indexing.interactions import resolve_as_of
-from indexing.popularity import decayed_popularity
+from indexing.popularity import popularity_by_device
 from indexing.vectorstore.port import point_id
 
 Client = TestClient[Litestar]
@@ -175,7 +175,7 @@ def test_bought_together_with_an_unknown_product_is_404(client: Client) -> None:
 
 def expected_popularity(resources: Resources) -> dict[str, float]:
     as_of = resolve_as_of(resources.database, resources.settings)
-    return decayed_popularity(resources.database, resources.settings, as_of)
+    return popularity_by_device(resources.database, resources.settings, as_of).overall
 
 
 def test_trending_in_a_category_is_its_most_popular_in_stock_items(

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from api.resources import Resources
 from indexing.popularity import popularity_by_device
 from indexing.vectorstore.port import point_id
-from ranking.candidates import REASON_KINDS
+from ranking.reasons import REASON_KINDS
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -149,21 +149,29 @@ def test_events_of_a_live_session_change_the_next_answer_without_a_reindex(
     assert product not in {i["product_id"] for i in warm["items"]}
 
 
-def test_new_events_fold_into_the_shoppers_cf_vector(client: Client, resources: Resources) -> None:
+def test_new_events_fold_into_the_shoppers_cf_vector_without_writing_it(
+    client: Client, resources: Resources
+) -> None:
     user = heavy_user(resources)
-    live = resources.index.live
-    assert live is not None
-    def vector() -> Any:
+    live, view = resources.index.live, resources.index.view
+    assert live is not None and view is not None
+    def stored() -> Any:
         return resources.store.retrieve(live.users_collection, [point_id(user)],
                                         vectors=["cf"])[0].vectors["cf"]
-    before = vector().copy()
+    before = stored().copy()
+    first = recs(client, user)["items"]
     with resources.database.engine.connect() as conn:
         products = [r[0] for r in conn.execute(text(
             "SELECT product_id FROM products WHERE in_stock ORDER BY product_id LIMIT 3"))]
     for product in products:
         post_event(client, user, product, "purchase", "FOLD-SESSION")
+    kept = len(view.user_vectors)
+    after = recs(client, user)["items"]
+    assert after != first  # the purchases count at once
+    assert len(view.user_vectors) == kept + 1  # folded in, and kept in memory
+    assert (stored() == before).all()  # a GET never writes: the stored vector is as built
     recs(client, user)
-    assert not (vector() == before).all()
+    assert len(view.user_vectors) == kept + 1  # the next request reuses it
 
 
 def test_anonymous_shopper_with_a_session_gets_session_recommendations(
@@ -179,7 +187,7 @@ def test_anonymous_shopper_with_a_session_gets_session_recommendations(
 
 
 def test_bad_parameters_are_400(client: Client) -> None:
-    for params, name in [({"limit": 0}, "limit"), ({"context": "moon"}, "context"),
+    for params, name in [({"limit": 0}, "limit"),
                          ({"min_price": 9, "max_price": 1}, "min_price")]:
         response = client.get("/v1/users/u1/recommendations", params=params)
         assert response.status_code == 400

@@ -12,10 +12,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from api.resources import LiveIndex, Resources
+from api.resources import Resources
 from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
+from retrieval.live_index import LiveIndex
 from tests.conftest import TABLES
 from tests.shop import fill_tiny_shop
 
@@ -143,32 +144,36 @@ def test_an_unknown_product_is_refused(client: Client, resources: Resources) -> 
 
 
 @pytest.mark.parametrize(("changes", "parameter", "says"), [
-    ({"request_id": "nope"}, "request_id", "not a request id"),
-    ({"request_id": "0123456789abcdef0123456789abcdeg"}, "request_id", "not a request id"),
+    ({"request_id": "nope"}, "request_id", None),
+    ({"request_id": "0123456789abcdef0123456789abcdeg"}, "request_id", None),
     ({"request_id": ...}, "request_id", "is required"),
     ({"event_type": "view"}, "event_type", "not one of impression, click"),
-    ({"event_type": ""}, "event_type", "is empty"),
+    ({"event_type": ""}, "event_type", None),
+    ({"event_type": " "}, "event_type", "is empty"),
     ({"positon": 1}, "positon", "did you mean 'position'"),
-    ({"position": -1}, "position", "-1 is negative"),
-    ({"position": 1001}, "position", "too large (at most 1000)"),
-    ({"position": "3"}, "position", "got `str`"),
-    ({"position": 2.5}, "position", "got `float`"),
+    ({"position": -1}, "position", None),
+    ({"position": 1001}, "position", None),
+    ({"position": "3"}, "position", None),
+    ({"position": 2.5}, "position", None),
     ({"query": "x" * 201}, "query", "longer than 200 characters"),
     ({"query": "red\nshoes"}, "query", "control character"),
-    ({"product_id": ""}, "product_id", "is empty"),
-    ({"user_id": "u" * 129}, "user_id", "longer than 128"),
+    ({"product_id": ""}, "product_id", None),
+    ({"product_id": "  "}, "product_id", "is empty"),
+    ({"user_id": "u" * 129}, "user_id", None),
     ({"occurred_at": "yesterday"}, "occurred_at", "not an ISO 8601"),
     ({"occurred_at": "2099-01-01T00:00:00Z"}, "occurred_at", "ahead of the server's clock"),
 ])
 def test_a_bad_event_is_refused_naming_the_field(
     client: Client, resources: Resources, products: list[str],
-    changes: dict[str, Any], parameter: str, says: str,
+    changes: dict[str, Any], parameter: str, says: str | None,
 ) -> None:
+    """`says` is checked where the wording is ours; a declared constraint's is the
+    decoder's (None)."""
     body = {k: v for k, v in a_search_event(products[0], **changes).items() if v is not ...}
     error = refusal(client, body)
     assert error["code"] == "invalid_parameter"
     assert error["message"].startswith(f"{parameter}: "), error["message"]
-    assert says in error["message"], error["message"]
+    assert says is None or says in error["message"], error["message"]
     assert error["details"] == {"parameter": parameter}
     assert not stored(resources, [body["event_id"]])
 
@@ -306,6 +311,7 @@ def test_openapi_documents_the_body(client: Client) -> None:
     assert one["required"] == ["event_id", "request_id", "event_type", "product_id"]
     assert one["additionalProperties"] is False
     assert one["properties"]["event_type"]["enum"] == ["impression", "click"]
-    assert one["properties"]["position"]["maximum"] == 1000
+    position = one["properties"]["position"]["anyOf"]
+    assert {"type": "integer", "minimum": 0, "maximum": 1000} in position
     assert batch["properties"]["events"]["items"]["title"] == "SearchEventIn"
     assert {"200", "201", "400", "413", "503"} <= set(post["responses"])

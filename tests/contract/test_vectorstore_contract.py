@@ -74,7 +74,7 @@ ADAPTERS = [
     pytest.param(
         "client-server",
         marks=pytest.mark.skipif(
-            not SERVER.qdrant_url, reason="QDRANT_URL is not set: no Qdrant server to test"
+            not SERVER.storage.qdrant_url, reason="QDRANT_URL is not set: no Qdrant server to test"
         ),
     ),
 ]
@@ -95,8 +95,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, prefix: str) -> Iterat
     elif request.param == "client-local":
         s = ClientVectorStore(path=tmp_path / "local")
     else:
-        assert SERVER.qdrant_url
-        s = ClientVectorStore(SERVER.qdrant_url, api_key=SERVER.qdrant_api_key,
+        assert SERVER.storage.qdrant_url
+        s = ClientVectorStore(SERVER.storage.qdrant_url, api_key=SERVER.storage.qdrant_api_key,
                               hnsw_threshold_kb=1)
     yield s
     for name in s.list_collections():

@@ -14,7 +14,7 @@ from models.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path, pg_settings: Settings) -> Settings:
-    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.database_url,
+    return Settings.from_env(data_dir=tmp_path, database_url=pg_settings.storage.database_url,
                              als_iterations=5)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from indexing.demo_shop import ShopSpec, generate_shop
+from data.demo_shop import ShopSpec, generate_shop
 from models.db import Database
 
 TINY = ShopSpec(products=300, users=100, events=3_000, seed=5)

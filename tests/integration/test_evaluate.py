@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from indexing.demo_shop import ShopSpec, generate_shop
-from indexing.encoder import SentenceEncoder
-from indexing.evaluate import (
+from data.demo_shop import ShopSpec, generate_shop
+from evaluation.cold_items import STRATEGIES as COLD_STRATEGIES
+from evaluation.cold_items import ColdItemsOptions, evaluate_cold_items
+from evaluation.cold_items import write_reports as cold_reports
+from evaluation.recommendations import (
     STRATEGIES,
     STRATEGY_LABELS,
     EvaluationOptions,
     NotEnoughEvents,
     evaluate,
 )
-from indexing.evaluate_cold import STRATEGIES as COLD_STRATEGIES
-from indexing.evaluate_cold import ColdItemsOptions, evaluate_cold_items
-from indexing.evaluate_cold import write_reports as cold_reports
-from indexing.evaluate_report import BUCKET_TITLES, MISSING, write_reports
+from evaluation.report import BUCKET_TITLES, MISSING, write_reports
+from indexing.encoder import SentenceEncoder
 from indexing.pipeline import reindex
 from indexing.vectorstore import VectorStore
 from models import index_versions
@@ -53,7 +53,7 @@ def test_evaluate_scores_every_strategy_per_bucket_and_leaves_the_live_index_alo
     # The train-only collections are gone and no index version was created or moved.
     assert store.list_collections() == collections
     assert _versions(db) == versions
-    assert store.resolve_alias(settings.items_alias) == live.items_collection
+    assert store.resolve_alias(settings.storage.items_alias) == live.items_collection
 
     info = result.split
     assert info.kind == "test"

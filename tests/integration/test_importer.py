@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from indexing.importer import (
+from data.importer import (
     ImportAborted,
     ImportReport,
     Progress,

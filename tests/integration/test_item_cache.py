@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from indexing.collections import CF_RAW, TEXT, items_spec
-from indexing.item_cache import ItemCache
 from indexing.vectorstore import Point, VectorStore
 from indexing.vectorstore.edge import EdgeVectorStore
 from indexing.vectorstore.port import point_id
+from retrieval.item_cache import ItemCache
 
 ITEMS = "items_v1"
 

@@ -38,7 +38,7 @@ def test_reindex_indexes_every_product_and_switches_the_alias(
 
     live = index_versions.live_version(shop)
     assert live is not None and live.version == result.version
-    assert store.resolve_alias(settings.items_alias) == result.items_collection
+    assert store.resolve_alias(settings.storage.items_alias) == result.items_collection
     assert store.count(result.items_collection) == count(shop, "SELECT count(*) FROM products")
     assert set(live.timings) >= {"embed", "als", "write_items", "switch"}
     # Every product has a text vector; exactly those with events in the window have CF.
@@ -88,8 +88,7 @@ def test_second_reindex_embeds_nothing_new(
 def test_old_versions_beyond_the_kept_number_are_dropped(
     shop: Database, settings: Settings, encoder: SentenceEncoder
 ) -> None:
-    keep_two = Settings.from_env(data_dir=settings.data_dir, database_url=settings.database_url,
-                                 als_iterations=2, versions_to_keep=2)
+    keep_two = settings.replace(als_iterations=2, versions_to_keep=2)
     store = open_vector_store(keep_two)
     try:
         results = [reindex(shop, store, keep_two, encoder) for _ in range(3)]
@@ -122,7 +121,7 @@ def test_failed_reindex_leaves_the_live_version_serving(
         reindex(shop, FailingAliasStore(store), settings, encoder)  # type: ignore[arg-type]
     live = index_versions.live_version(shop)
     assert live is not None and live.version == good.version
-    assert store.resolve_alias(settings.items_alias) == good.items_collection
+    assert store.resolve_alias(settings.storage.items_alias) == good.items_collection
     failed = [v for v in index_versions.all_versions(shop) if v.status == "failed"]
     assert len(failed) == 1
     assert failed[0].items_collection not in store.list_collections()
@@ -140,7 +139,7 @@ def test_a_second_reindex_while_one_runs_is_refused(
 def test_leftovers_of_an_interrupted_reindex_are_cleaned_up(
     shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
 ) -> None:
-    crashed = index_versions.start_version(shop, settings.collection_prefix, {})
+    crashed = index_versions.start_version(shop, settings.storage.collection_prefix, {})
     from indexing.collections import items_spec
 
     store.create_collection(crashed.items_collection, items_spec(encoder.dim, 64))
@@ -208,7 +207,7 @@ def test_rollback_serves_the_previous_version_again(
     shop: Database, store: VectorStore, settings: Settings, encoder: SentenceEncoder
 ) -> None:
     def top_by_popularity() -> list[int]:
-        return [h.id for h in store.top_by(settings.items_alias, "popularity", 5)]
+        return [h.id for h in store.top_by(settings.storage.items_alias, "popularity", 5)]
 
     first = reindex(shop, store, settings, encoder)
     with pytest.raises(RollbackRefused, match="no earlier version"):
@@ -223,7 +222,7 @@ def test_rollback_serves_the_previous_version_again(
 
     back = rollback(shop, store, settings)
     assert back.version == first.version
-    assert store.resolve_alias(settings.items_alias) == first.items_collection
+    assert store.resolve_alias(settings.storage.items_alias) == first.items_collection
     assert top_by_popularity() == before
     statuses = {v.version: v.status for v in index_versions.all_versions(shop)}
     assert statuses == {first.version: "live", second.version: "retired"}

@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import text
 
 from api.cli import main
+from evaluation.search import GRADED_MODES, SearchEvalOptions, evaluate_search
 from indexing.encoder import SentenceEncoder
-from indexing.evaluate_search import GRADED_MODES, SearchEvalOptions, evaluate_search
 from indexing.pipeline import reindex
-from indexing.search import LexicalRetriever, catalog_vocabulary, understand
 from indexing.vectorstore import VectorStore, open_vector_store
 from indexing.vectorstore.port import Filter, Range
 from models import index_versions
 from models.db import Database
 from models.settings import Settings
 from ranking.query import fold
+from retrieval.search import LexicalRetriever, catalog_vocabulary, understand
 from tests.shop import fill_tiny_shop
 
 
@@ -122,7 +122,7 @@ def test_cli_writes_the_search_report(db: Database, settings: Settings,
         reindex(db, store, settings, encoder)
     finally:
         store.close()
-    monkeypatch.setenv("LODESTAR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LODESTAR_DATA_DIR", str(settings.storage.data_dir))
     monkeypatch.setenv("DATABASE_URL", db.url)
     monkeypatch.setenv("LODESTAR_ALS_ITERATIONS", "5")
     out = tmp_path / "reports"

@@ -9,9 +9,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from indexing import catalog_vocab as vocab
-from indexing import demo_shop as ds
-from indexing.demo_shop import ShopSpec, SyntheticShop, build_shop
+from data import catalog_vocab as vocab
+from data import demo_shop as ds
+from data.demo_shop import ShopSpec, SyntheticShop, build_shop
 
 SUBCATEGORIES = [s for c in vocab.CATEGORIES for s in c.subcategories]
 SUBCATEGORY_NAMES = [s.name for s in SUBCATEGORIES]

@@ -52,6 +52,7 @@ def test_a_body_is_one_event_or_a_batch() -> None:
     (b"not json", "body: is not valid JSON"),
     (b'{"event_id": ', "body: is not valid JSON"),
     (b'{"event_id": "\xff"}', "body: is not valid UTF-8"),
+    (b'\xff\xfe{}', "body: is not valid UTF-8"),
     (b"[" * 50_000 + b"]" * 50_000, "body: is not valid JSON (nested too deeply)"),
     (b"[1, 2, 3]", "body: must be one event object or {\"events\": [...]}, not an array"),
     (b'"view"', "not a string"),
@@ -106,36 +107,41 @@ def test_time_may_run_ahead_by_the_skew_only() -> None:
     assert "more than 300 s ahead" in str(refused(event(occurred_at=too_far)))
 
 
+# `says` is our own wording, where the refusal is ours; None where a declared constraint
+# (type, length, range, form) refused it: that wording is the decoder's, and only the
+# field and code are ours to promise.
 @pytest.mark.parametrize(("changes", "field", "says"), [
-    ({"event_id": ""}, "event_id", "is empty"),
+    ({"event_id": ""}, "event_id", None),
     ({"event_id": "   "}, "event_id", "is empty"),
-    ({"user_id": "x" * 129}, "user_id", "longer than 128"),
+    ({"user_id": "x" * 129}, "user_id", None),
     ({"product_id": "P\n1"}, "product_id", "control character"),
     ({"session_id": "s\x001"}, "session_id", "control character"),
     ({"event_type": "buy"}, "event_type", "not one of view, click, add_to_cart, purchase"),
     ({"occurred_at": "1989-12-31T23:59:59Z"}, "occurred_at", "years 1990 to 2099"),
     ({"occurred_at": "yesterday"}, "occurred_at", "not an ISO 8601"),
-    ({"occurred_at": 1717243200}, "occurred_at", "expected `str | null`, got `int`"),
-    ({"dwell_ms": -1}, "dwell_ms", "-1 is negative"),
-    ({"dwell_ms": 2**31}, "dwell_ms", "too large"),
-    ({"dwell_ms": 1.5}, "dwell_ms", "got `float`"),
-    ({"dwell_ms": "1500"}, "dwell_ms", "got `str`"),
-    ({"dwell_ms": True}, "dwell_ms", "got `bool`"),
-    ({"device_type": "d" * 33}, "device_type", "longer than 32"),
-    ({"device_type": ["mobile"]}, "device_type", "got `array`"),
-    ({"request_id": "not-a-request"}, "request_id", "not a request id"),
-    ({"user_id": None}, "user_id", "got `null`"),
-    ({"user_id": {"nested": [1, {"deeper": []}]}}, "user_id", "got `object`"),
+    ({"occurred_at": 1717243200}, "occurred_at", None),
+    ({"dwell_ms": -1}, "dwell_ms", None),
+    ({"dwell_ms": 2**31}, "dwell_ms", None),
+    ({"dwell_ms": 1.5}, "dwell_ms", None),
+    ({"dwell_ms": "1500"}, "dwell_ms", None),
+    ({"dwell_ms": True}, "dwell_ms", None),
+    ({"device_type": "d" * 33}, "device_type", None),
+    ({"device_type": ["mobile"]}, "device_type", None),
+    ({"request_id": "not-a-request"}, "request_id", None),
+    ({"user_id": None}, "user_id", None),
+    ({"user_id": {"nested": [1, {"deeper": []}]}}, "user_id", None),
     ({"event_id": ...}, "event_id", "is required"),
 ])
 def test_a_bad_value_is_refused_naming_its_field(
-    changes: dict[str, Any], field: str, says: str
+    changes: dict[str, Any], field: str, says: str | None
 ) -> None:
     error = refused(event(**changes))
     assert error.code == INVALID
     assert error.field == field
+    assert [name for name, _ in error.problems] == [field]
     assert str(error).startswith(f"{field}: ")
-    assert says in str(error)
+    if says is not None:
+        assert says in str(error)
 
 
 def test_every_bad_field_is_named_at_once() -> None:

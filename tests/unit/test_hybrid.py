@@ -4,8 +4,9 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from ranking.candidates import Candidate, CandidatePool, Reason, ReasonKind
+from ranking.candidates import Candidate, CandidatePool
 from ranking.hybrid import blend, cf_weight, hybrid_scores, normalise
+from ranking.reasons import Reason, ReasonKind
 
 NAN = np.nan
 

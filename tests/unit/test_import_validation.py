@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from indexing.importer import (
+from data.importer import (
     EVENT_COLUMNS,
     PRODUCT_COLUMNS,
     HeaderInvalid,
     RowInvalid,
     check_header,
+    validate_row,
+)
+from data.parsers import (
     parse_bool,
     parse_datetime,
     parse_dwell_ms,
@@ -25,7 +28,6 @@ from indexing.importer import (
     parse_required_label,
     parse_tags,
     parse_timestamp,
-    validate_row,
 )
 
 

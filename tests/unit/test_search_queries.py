@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from indexing import catalog_vocab as vocab
-from indexing import search_queries as sq
-from indexing.demo_shop import ShopSpec, build_shop, compose_tags, compose_title
-from indexing.search_queries import CatalogEntry, SearchCase, search_cases
+from data import catalog_vocab as vocab
+from data.demo_shop import ShopSpec, build_shop, compose_tags, compose_title
+from evaluation import search_queries as sq
+from evaluation.search_queries import CatalogEntry, SearchCase, search_cases
 
 
 def _product(

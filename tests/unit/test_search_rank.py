@@ -117,7 +117,7 @@ def test_rank_without_signals_follows_the_fusion() -> None:
     ranked = rank(items, {"a": 0.01, "b": 0.03, "c": 0.03}, {"b": ("lexical",)})
     assert [r.product_id for r in ranked] == ["b", "c", "a"]  # ties by id
     assert ranked[0].score == pytest.approx(1.0)
-    assert ranked[0].matched == ("lexical",) and ranked[0].lifted_by == ()
+    assert ranked[0].reason.matched == ("lexical",) and ranked[0].reason.lifted_by == ()
 
 
 def test_personal_signals_reorder_and_name_what_lifted() -> None:
@@ -128,7 +128,7 @@ def test_personal_signals_reorder_and_name_what_lifted() -> None:
     weights = (0.1, 0.1, 0.3, 0.1, 0.1)
     ranked = rank(items, {"a": 0.02, "b": 0.016}, {}, signals, weights)
     assert [r.product_id for r in ranked] == ["b", "a"]
-    assert ranked[0].lifted_by == ("brand_affinity", "cf_affinity")
+    assert ranked[0].reason.lifted_by == ("brand_affinity", "cf_affinity")
     assert ranked[0].score == pytest.approx(0.8 + 0.3 + 0.05)
     with pytest.raises(ValueError, match="non-negative weights"):
         rank(items, {"a": 1.0, "b": 1.0}, {}, signals, (0.1, 0.1))

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from indexing.evaluate import STRATEGY_LABELS, EvaluationResult
+from evaluation.recommendations import STRATEGY_LABELS, EvaluationResult
 from ranking.metrics import N_USERS, SE_SUFFIX
 from ranking.split import COLD_START_BUCKETS
 

@@ -1,8 +1,11 @@
 """Bodies of `POST /v1/events`: what a shop sends and what it gets back.
 
-The request Structs carry their constraints as documentation only (`extra_json_schema`):
-the rules are enforced by the same value parsers the CSV import uses, so that an event is
-held to one set of rules and one wording of refusals however it arrives.
+The request Structs carry their structural constraints (types, lengths, ranges, the form
+of a request id) as msgspec `Meta`, which both checks them and documents them in the
+OpenAPI schema. What needs more than a constraint (no control characters, an event type in
+any case, a date in the years the catalog accepts) is checked by the value parsers the CSV
+import uses (data.parsers), so that an event is held to one set of rules however it
+arrives.
 """
 
 from __future__ import annotations
@@ -12,33 +15,37 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from indexing.importer import FIRST_YEAR, MAX_DWELL_MS, MAX_ID_LENGTH
+from data.parsers import FIRST_YEAR, MAX_DWELL_MS, MAX_ID_LENGTH
 from models.tables import EVENT_TYPES
 
 MAX_DEVICE_TYPE_LENGTH = 32
+MAX_EVENT_TYPE_LENGTH = 32
+MAX_TIME_LENGTH = 64
 REQUEST_ID_PATTERN = (
     "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
     "-[0-9a-fA-F]{12})$"
 )
 
-_ID = {"minLength": 1, "maxLength": MAX_ID_LENGTH}
 _ID_RULE = f"at most {MAX_ID_LENGTH} characters, no control characters"
 
 EventId = Annotated[str, Meta(
+    min_length=1, max_length=MAX_ID_LENGTH,
     description=f"Idempotency key: an event_id already stored is not stored again; {_ID_RULE}.",
-    extra_json_schema=_ID,
 )]
 UserId = Annotated[str, Meta(
-    description=f"Opaque, pseudonymised shopper id; {_ID_RULE}.", extra_json_schema=_ID
+    min_length=1, max_length=MAX_ID_LENGTH,
+    description=f"Opaque, pseudonymised shopper id; {_ID_RULE}.",
 )]
 ProductId = Annotated[str, Meta(
+    min_length=1, max_length=MAX_ID_LENGTH,
     description="A product of the catalog; an unknown one refuses the event.",
-    extra_json_schema=_ID,
 )]
 EventType = Annotated[str, Meta(
-    description="What the shopper did.", extra_json_schema={"enum": list(EVENT_TYPES)}
+    min_length=1, max_length=MAX_EVENT_TYPE_LENGTH,
+    description=f"What the shopper did: one of {', '.join(EVENT_TYPES)} (any case).",
+    extra_json_schema={"enum": list(EVENT_TYPES)},
 )]
-OccurredAt = Annotated[str | None, Meta(
+OccurredAt = Annotated[Annotated[str, Meta(max_length=MAX_TIME_LENGTH)] | None, Meta(
     description=(
         "ISO 8601 date-time; no zone means UTC; absent means the server's now. Not more than"
         " LODESTAR_EVENT_FUTURE_SKEW_SECONDS ahead of the server's clock, not before"
@@ -46,24 +53,20 @@ OccurredAt = Annotated[str | None, Meta(
     ),
     extra_json_schema={"format": "date-time"},
 )]
-SessionId = Annotated[str | None, Meta(
+SessionId = Annotated[Annotated[str, Meta(max_length=MAX_ID_LENGTH)] | None, Meta(
     description=f"The shopper's session, if known; {_ID_RULE}.",
-    extra_json_schema={"maxLength": MAX_ID_LENGTH},
 )]
-DeviceType = Annotated[str | None, Meta(
+DeviceType = Annotated[Annotated[str, Meta(max_length=MAX_DEVICE_TYPE_LENGTH)] | None, Meta(
     description="e.g. mobile, desktop, tablet; short text.",
-    extra_json_schema={"maxLength": MAX_DEVICE_TYPE_LENGTH},
 )]
-DwellMs = Annotated[int | None, Meta(
+DwellMs = Annotated[Annotated[int, Meta(ge=0, le=MAX_DWELL_MS)] | None, Meta(
     description="Milliseconds the shopper spent on the page; a whole number.",
-    extra_json_schema={"minimum": 0, "maximum": MAX_DWELL_MS},
 )]
-RequestId = Annotated[str | None, Meta(
+RequestId = Annotated[Annotated[str, Meta(pattern=REQUEST_ID_PATTERN)] | None, Meta(
     description=(
         "The request_id of the list response the shopper acted on (32 hex digits, hyphens"
         " allowed); echoed back."
     ),
-    extra_json_schema={"pattern": REQUEST_ID_PATTERN},
 )]
 
 

@@ -4,7 +4,7 @@ Two sets of queries, both run through the same `Searcher` the API serves, over a
 trained on the events before the usual time cut (so that the shoppers' histories and CF
 vectors are what they were before the period their purchases are taken from):
 
-- graded: queries written from the catalog's own attributes (indexing.search_queries:
+- graded: queries written from the catalog's own attributes (evaluation.search_queries:
   exact products, attributes, paraphrases, typos) with graded relevance: the product
   itself 3, same subcategory with the query's attributes 2, same category 1. Scored for
   the lexical retriever alone, the semantic retriever alone, the two fused, and the fused
@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from indexing.encoder import Encoder
-from indexing.evaluate import (
+from evaluation.recommendations import (
     EvaluationOptions,
     EventLog,
     SplitInfo,
@@ -42,9 +41,16 @@ from indexing.evaluate import (
     train_histories,
     train_index,
 )
+from evaluation.search_queries import CatalogEntry, load_catalog, search_cases
+from indexing.encoder import Encoder
 from indexing.onnx_encoder import load_query_encoder
-from indexing.search import (
-    LexicalRetriever,
+from indexing.vectorstore.port import VectorStore
+from models.db import Database
+from models.settings import Settings
+from ranking.history import ShopperHistory
+from ranking.metrics import ndcg_at_k, reciprocal_rank, summarise
+from retrieval.lexical import LexicalRetriever
+from retrieval.search import (
     QueryEmbeddings,
     Searcher,
     SearchRequest,
@@ -52,12 +58,6 @@ from indexing.search import (
     catalog_vocabulary,
     understand,
 )
-from indexing.search_queries import CatalogEntry, load_catalog, search_cases
-from indexing.vectorstore.port import VectorStore
-from models.db import Database
-from models.settings import Settings
-from ranking.history import ShopperHistory
-from ranking.metrics import ndcg_at_k, reciprocal_rank, summarise
 
 Progress = Callable[[str, int, int], None]
 MD_NAME, JSON_NAME = "search.md", "search.json"
@@ -180,7 +180,7 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
         graded_rows: dict[str, list[dict[str, float]]] = {m: [] for m in GRADED_MODES}
         kind_rows: dict[str, dict[str, list[dict[str, float]]]] = {}
         for done, (case, shopper) in enumerate(zip(cases, shoppers_for_cases, strict=True), 1):
-            query = understand(case.query, vocabulary, train_settings.search_max_query_chars)
+            query = understand(case.query, vocabulary, train_settings.search.max_query_chars)
             history = histories.get(shopper) if shopper else None
             for mode in GRADED_MODES:
                 ids = _search(searcher, query, mode, options.k, history, info.cut.timestamp())
@@ -194,7 +194,7 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
         stage = time.perf_counter()
         purchase_rows: dict[str, list[dict[str, float]]] = {"fused": [], "personal": []}
         for done, (user, text, relevant) in enumerate(purchases, 1):
-            query = understand(text, vocabulary, train_settings.search_max_query_chars)
+            query = understand(text, vocabulary, train_settings.search.max_query_chars)
             for mode in ("fused", "personal"):
                 ids = _search(searcher, query, mode, options.k, histories[user],
                               info.cut.timestamp())
@@ -221,9 +221,7 @@ def evaluate_search(database: Database, store: VectorStore, settings: Settings,
 def _search(searcher: Searcher, query: UnderstoodQuery, mode: str, k: int,
             history: ShopperHistory | None, now: float) -> list[str]:
     request = SearchRequest(terms=query.terms, text=query.text, limit=k, mode=mode, now=now)
-    outcome = searcher.search(request, history if mode == "personal" else None,
-                              persist_user_vector=False)
-    return [r.product_id for r in outcome.items]
+    return searcher.search(request, history if mode == "personal" else None).product_ids
 
 
 # --- report ----------------------------------------------------------------------------

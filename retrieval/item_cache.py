@@ -1,4 +1,5 @@
-"""An in-memory cache of what ranking reads of each product, per index version.
+"""In-memory caches of one index version: what ranking reads of each product, and shoppers'
+folded-in CF vectors.
 
 Ranking scores every candidate of a request on every signal and diversifies on text
 vectors, so one request needs the vectors and attributes of a few hundred products.
@@ -18,13 +19,13 @@ belongs to one index version; whoever rewrites or deletes a product calls
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import LRUCache
 
 from indexing.collections import CF_RAW, RANKING_FIELDS, TEXT
 from indexing.vectorstore.port import VectorStore, point_id
@@ -74,7 +75,7 @@ class ItemCache:
         if capacity < 0:
             raise ValueError(f"capacity must be non-negative, got {capacity}")
         self.capacity = capacity
-        self._entries: OrderedDict[int, CachedItem] = OrderedDict()
+        self._entries: LRUCache[int, CachedItem] = LRUCache(maxsize=max(capacity, 1))
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -88,13 +89,14 @@ class ItemCache:
             for i in ids:
                 entry = self._entries.get(i)
                 if entry is not None:
-                    self._entries.move_to_end(i)
                     found[i] = entry
         missing = [i for i in dict.fromkeys(ids) if i not in found]
         if missing:
             read = self._read(store, collection, missing)
             found.update(read)
-            self._remember(read)
+            if self.capacity > 0:
+                with self._lock:
+                    self._entries.update(read)
         return [found.get(i) for i in ids]
 
     def get_products(self, store: VectorStore, collection: str,
@@ -108,13 +110,17 @@ class ItemCache:
                 self._entries.pop(point_id(pid), None)
 
     @staticmethod
-    def rows(items: Sequence[CachedItem]) -> ItemRows:
-        text_dim = next((it.text.shape[0] for it in items if it.text is not None), 1)
-        cf_dim = next((it.factors.shape[0] for it in items if it.factors is not None), 1)
+    def rows(items: Sequence[CachedItem | None]) -> ItemRows:
+        """The items' vectors as matrices; a zero row for an item or vector that is missing."""
+        text_dim = next((it.text.shape[0] for it in items if it and it.text is not None), 1)
+        cf_dim = next((it.factors.shape[0] for it in items
+                       if it and it.factors is not None), 1)
         texts = np.zeros((len(items), text_dim), dtype=np.float32)
         factors = np.zeros((len(items), cf_dim), dtype=np.float32)
         has = np.zeros(len(items), dtype=bool)
         for row, item in enumerate(items):
+            if item is None:
+                continue
             if item.text is not None and item.text.shape[0] == text_dim:
                 texts[row] = item.text
             if item.factors is not None and item.factors.shape[0] == cf_dim:
@@ -133,12 +139,27 @@ class ItemCache:
                                         record.vectors.get(TEXT), record.vectors.get(CF_RAW))
         return out
 
-    def _remember(self, entries: dict[int, CachedItem]) -> None:
-        if self.capacity == 0:
-            return
+
+class UserVectors:
+    """Shoppers' CF vectors folded in at read time for events the index has not seen, kept
+    per process (least recently used out first) so that a request never writes them back:
+    a read must not change stored state. Keyed by the shopper and their newest event, so a
+    new event makes a new entry. Safe to share between request threads."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: LRUCache[tuple[str, float, int], Vector] = LRUCache(
+            maxsize=max(capacity, 1))
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[str, float, int]) -> Vector | None:
         with self._lock:
-            for i, entry in entries.items():
-                self._entries[i] = entry
-                self._entries.move_to_end(i)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            return self._entries.get(key)
+
+    def put(self, key: tuple[str, float, int], vector: Vector) -> None:
+        if self.capacity > 0:
+            with self._lock:
+                self._entries[key] = vector

@@ -1,7 +1,7 @@
 """Bodies of `POST /v1/search/events`: search impressions and clicks.
 
-As for `POST /v1/events`, the constraints are documentation only: the values are checked
-by the same parsers, with the same wording. The answers are those of `POST /v1/events`
+As for `POST /v1/events`, structural constraints are msgspec `Meta` and the values are
+checked by the same parsers. The answers are those of `POST /v1/events`
 (`EventStatus`, `BatchResult`), so that a client learns one convention.
 """
 
@@ -12,42 +12,43 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from api.schemas_events import (
+from api.schemas.events import (
+    MAX_EVENT_TYPE_LENGTH,
     REQUEST_ID_PATTERN,
     EventId,
     OccurredAt,
     ProductId,
     SessionId,
 )
-from indexing.importer import MAX_ID_LENGTH
+from data.parsers import MAX_ID_LENGTH
 from models.tables import SEARCH_EVENT_TYPES
 
 MAX_POSITION = 1000
 MAX_QUERY_LENGTH = 200
 
 SearchRequestId = Annotated[str, Meta(
+    pattern=REQUEST_ID_PATTERN,
     description=(
         "The request_id of the search response that showed the product (32 hex digits,"
         " hyphens allowed); stored, and echoed back."
     ),
-    extra_json_schema={"pattern": REQUEST_ID_PATTERN},
 )]
 SearchEventType = Annotated[str, Meta(
+    min_length=1, max_length=MAX_EVENT_TYPE_LENGTH,
     description="`impression`: the product was shown; `click`: the shopper opened it.",
     extra_json_schema={"enum": list(SEARCH_EVENT_TYPES)},
 )]
-Position = Annotated[int | None, Meta(
+Position = Annotated[Annotated[int, Meta(ge=0, le=MAX_POSITION)] | None, Meta(
     description="The 0-based rank at which the response showed the product.",
-    extra_json_schema={"minimum": 0, "maximum": MAX_POSITION},
 )]
-ShopperId = Annotated[str | None, Meta(
+ShopperId = Annotated[Annotated[str, Meta(max_length=MAX_ID_LENGTH)] | None, Meta(
     description=f"Opaque, pseudonymised shopper id, if known; at most {MAX_ID_LENGTH}"
     " characters, no control characters.",
-    extra_json_schema={"maxLength": MAX_ID_LENGTH},
 )]
-Query = Annotated[str | None, Meta(
-    description="What the shopper typed, for analysis.",
-    extra_json_schema={"maxLength": MAX_QUERY_LENGTH},
+# What the shopper typed may carry surrounding spaces, trimmed before its length counts.
+Query = Annotated[Annotated[str, Meta(max_length=4 * MAX_QUERY_LENGTH)] | None, Meta(
+    description=f"What the shopper typed, for analysis; at most {MAX_QUERY_LENGTH}"
+    " characters once trimmed.",
 )]
 
 

@@ -16,7 +16,6 @@ looking at the test period.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import os
@@ -31,9 +30,7 @@ import numpy.typing as npt
 from sqlalchemy import text
 
 from indexing.encoder import Encoder
-from indexing.item_cache import ItemCache
 from indexing.pipeline import build_index
-from indexing.recommender import IndexView, RankedItem, Recommender, RecRequest
 from indexing.vectorstore.port import Filter, Range, VectorStore
 from models.db import Database
 from models.settings import Settings
@@ -47,6 +44,10 @@ from ranking.metrics import (
     summarise,
 )
 from ranking.split import COLD_START_BUCKETS, Split, temporal_split
+from retrieval.item_cache import ItemCache
+from retrieval.live_index import IndexView
+from retrieval.recommender import Recommender, RecRequest
+from retrieval.results import ListResult
 
 log = logging.getLogger(__name__)
 
@@ -244,10 +245,10 @@ def train_index(
     `encoder` may be a function that loads it, called only here, so that a caller that
     refuses a thin split first costs no model load.
     """
-    train_settings = dataclasses.replace(settings, as_of=as_datetime(just_before(cut)).isoformat())
+    train_settings = settings.replace(as_of=as_datetime(just_before(cut)).isoformat())
     token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
-    items_name = f"{settings.collection_prefix}_{label}_{token}_items"
-    users_name = f"{settings.collection_prefix}_{label}_{token}_users"
+    items_name = f"{settings.storage.collection_prefix}_{label}_{token}_items"
+    users_name = f"{settings.storage.collection_prefix}_{label}_{token}_users"
     text_encoder = encoder() if callable(encoder) else encoder
     try:
         started = time.perf_counter()
@@ -256,7 +257,7 @@ def train_index(
         seconds = round(time.perf_counter() - started, 3)
         view = IndexView(version=0, items=items_name, users=users_name, gram=built.gram,
                          as_of=built.as_of.timestamp() if built.as_of else cut.timestamp(),
-                         items_cache=ItemCache(train_settings.rec_item_cache_items))
+                         items_cache=ItemCache(train_settings.rec.item_cache_items))
         yield view, train_settings, seconds
     finally:
         for name in (items_name, users_name):
@@ -344,8 +345,8 @@ def train_histories(
     mine = np.fromiter((u in wanted for u in events.users.tolist()), dtype=np.bool_,
                        count=len(events))
     keep = split.train & mine
-    if settings.event_window_days > 0:
-        since = as_of - np.timedelta64(settings.event_window_days * _US_PER_DAY, "us")
+    if settings.training.event_window_days > 0:
+        since = as_of - np.timedelta64(settings.training.event_window_days * _US_PER_DAY, "us")
         keep &= events.times > since
     idx = np.flatnonzero(keep)
     per_user: dict[str, list[Interaction]] = {}
@@ -354,7 +355,7 @@ def train_histories(
     for i in idx[np.argsort(-micros[idx], kind="stable")]:
         user = str(events.users[i])
         bucket = per_user.setdefault(user, [])
-        if len(bucket) < settings.rec_history_events:
+        if len(bucket) < settings.rec.history_events:
             bucket.append(Interaction(str(events.items[i]), str(events.types[i]),
                                       float(micros[i]) / 1_000_000))
     return {user: ShopperHistory(user_id=user, events=per_user.get(user, [])) for user in users}
@@ -451,8 +452,8 @@ def evaluate(
         buckets=buckets,
         bucket_sizes={b: (len(population[b]), len(scored[b])) for b in COLD_START_BUCKETS},
         routes=shown_lists.routes,
-        max_per_category=settings.rec_max_per_category,
-        max_per_brand=settings.rec_max_per_brand,
+        max_per_category=settings.rec.max_per_category,
+        max_per_brand=settings.rec.max_per_brand,
         timings=timings,
     )
 
@@ -468,15 +469,17 @@ class _Lists:
     routes: dict[str, dict[str, int]]
 
 
-def _within_caps(items: Sequence[RankedItem], settings: Settings) -> bool:
-    """Whether a list keeps the per-category and per-brand caps. The caps give way when a
-    strategy's candidates cannot fill the list otherwise; the report says how often each
-    strategy kept them, so that its accuracy is read as measured under the same rules."""
-    categories = Counter(str(item.payload.get("category", "")) for item in items)
-    brands = Counter(str(item.payload.get("brand", "")) for item in items)
+def _within_caps(result: ListResult, k: int, settings: Settings) -> bool:
+    """Whether the first k of a list keep the per-category and per-brand caps. The caps
+    give way when a strategy's candidates cannot fill the list otherwise; the report says
+    how often each strategy kept them, so that its accuracy is read as measured under the
+    same rules."""
+    shown = [result.shown[item.product_id] for item in result.items[:k]]
+    categories = Counter(product.category for product in shown)
+    brands = Counter(product.brand for product in shown)
     brands.pop("", None)
-    return (max(categories.values(), default=0) <= settings.rec_max_per_category
-            and max(brands.values(), default=0) <= settings.rec_max_per_brand)
+    return (max(categories.values(), default=0) <= settings.rec.max_per_category
+            and max(brands.values(), default=0) <= settings.rec.max_per_brand)
 
 
 def _recommend_all(
@@ -503,12 +506,12 @@ def _recommend_all(
             for strategy in STRATEGIES:
                 request = RecRequest(limit=options.k, filter=catalog_then, now=now,
                                      baseline=_BASELINE[strategy])
-                rec = recommender.recommend(history, request, persist_user_vector=False)
-                shown = rec.items[: options.k]
-                out.lists[strategy][user] = [item.product_id for item in shown]
-                out.within_caps[strategy][user] = _within_caps(shown, recommender.settings)
+                rec = recommender.recommend(history, request)
+                out.lists[strategy][user] = rec.product_ids[: options.k]
+                out.within_caps[strategy][user] = _within_caps(rec, options.k,
+                                                               recommender.settings)
                 if strategy == "hybrid":
-                    route = rec.route.value
+                    route = rec.strategy
                     out.routes[bucket][route] = out.routes[bucket].get(route, 0) + 1
             done += 1
             if done % 50 == 0 or done == total:

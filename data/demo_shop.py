@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
 
-from indexing import catalog_vocab as vocab
+from data import catalog_vocab as vocab
 from models.db import Database
 from models.tables import EVENT_TYPES
 

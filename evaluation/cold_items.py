@@ -30,9 +30,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text
 
-from indexing.collections import TEXT
-from indexing.encoder import Encoder
-from indexing.evaluate import (
+from evaluation.recommendations import (
     EvaluationOptions,
     SplitInfo,
     as_datetime,
@@ -41,13 +39,16 @@ from indexing.evaluate import (
     load_events,
     train_histories,
 )
-from indexing.item_cache import ItemCache
+from indexing.collections import TEXT
+from indexing.encoder import Encoder
 from indexing.pipeline import build_index
-from indexing.recommender import IndexView, Recommender, RecRequest
 from indexing.vectorstore.port import Filter, Point, Range, VectorStore, point_id
 from models.db import Database
 from models.settings import Settings
 from ranking.metrics import ranking_metrics, summarise
+from retrieval.item_cache import ItemCache
+from retrieval.live_index import IndexView
+from retrieval.recommender import Recommender, RecRequest
 
 Progress = Callable[[str, int, int], None]
 STRATEGIES = ("bootstrapped", "no bootstrapping", "random insertion")
@@ -99,14 +100,14 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
     gains = {u: {i: g for i, g in split.test_gains[u].items() if i in held} for u in users}
 
     as_of = np.datetime64(info.cut.replace(tzinfo=None), "us") - np.timedelta64(1, "us")
-    train_settings = dataclasses.replace(settings, as_of=as_datetime(as_of).isoformat())
+    train_settings = settings.replace(as_of=as_datetime(as_of).isoformat())
     held_mask = np.fromiter((str(i) in held for i in events.items.tolist()), dtype=np.bool_,
                             count=len(events))
     train_split = dataclasses.replace(split, train=split.train & ~held_mask)
     histories = train_histories(events, train_split, users, as_of, train_settings)
     token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
-    items = f"{settings.collection_prefix}_coldeval_{token}_items"
-    users_name = f"{settings.collection_prefix}_coldeval_{token}_users"
+    items = f"{settings.storage.collection_prefix}_coldeval_{token}_items"
+    users_name = f"{settings.storage.collection_prefix}_coldeval_{token}_users"
     text_encoder = encoder() if callable(encoder) else encoder
     lists: dict[str, dict[str, list[str]]] = {}
     try:
@@ -120,14 +121,14 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
         def recommend_all(label: str) -> dict[str, list[str]]:
             view = IndexView(0, items, users_name, built.gram,
                              built.as_of.timestamp() if built.as_of else epoch(as_of),
-                             ItemCache(train_settings.rec_item_cache_items))
+                             ItemCache(train_settings.rec.item_cache_items))
             recommender = Recommender(store, train_settings, view)
             catalog_then = Filter(ranges={"created_at": Range(lte=cut)})
             out = {}
             for done, user in enumerate(users, 1):
                 rec = recommender.recommend(histories[user], RecRequest(
-                    limit=options.k, filter=catalog_then, now=cut), persist_user_vector=False)
-                out[user] = [item.product_id for item in rec.items]
+                    limit=options.k, filter=catalog_then, now=cut))
+                out[user] = rec.product_ids
                 if progress and (done % 50 == 0 or done == len(users)):
                     progress(label, done, len(users))
             return out
@@ -150,7 +151,7 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
         scores[strategy] = summary
     timings["total"] = round(time.perf_counter() - started, 3)
     return ColdItemsResult(info, options, len(candidates), len(withheld), len(users), scores,
-                           settings.rec_new_item_share, timings)
+                           settings.rec.new_item_share, timings)
 
 
 def _created_at(database: Database) -> dict[str, float]:

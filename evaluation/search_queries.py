@@ -52,8 +52,8 @@ from types import MappingProxyType
 
 from sqlalchemy import text
 
-from indexing import catalog_vocab as vocab
-from indexing.demo_shop import compose_tags
+from data import catalog_vocab as vocab
+from data.demo_shop import compose_tags
 from models.db import Database
 
 KINDS = ("exact", "attribute", "paraphrase", "typo")

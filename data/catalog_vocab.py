@@ -1,7 +1,7 @@
 """The vocabulary of the synthetic demo shop: categories, subcategories, brands and the words
 products are described with.
 
-This module is data only; `indexing.demo_shop` composes titles, descriptions, tags and prices
+This module is data only; `data.demo_shop` composes titles, descriptions, tags and prices
 from it. Products of one subcategory draw on one pool of nouns, modifiers, features, materials
 and uses, so text similarity follows the taxonomy; brands carry a price tier that moves prices
 and shows in descriptions; complements name other subcategories that are bought together.

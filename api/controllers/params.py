@@ -1,0 +1,50 @@
+"""Query parameters that several endpoints share, and the one filter dependency of every
+list endpoint."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, QueryParameter
+
+from api.errors import BadParameter
+from api.resources import Resources
+from retrieval.filters import ItemFilters
+
+Res = NamedDependency[Resources]
+Limit = Annotated[int, QueryParameter(ge=1, description="How many items to return.")]
+Price = Annotated[float | None, QueryParameter(ge=0, description="Price bound, inclusive.")]
+Text = FromQuery[str | None]
+
+
+def request_id() -> str:
+    """The id a list response carries, for impressions and events to refer to."""
+    return uuid.uuid4().hex
+
+
+def check_limit(resources: Resources, limit: int) -> None:
+    most = resources.settings.serving.max_limit
+    if limit > most:
+        raise BadParameter("limit", f"must be at most {most}")
+
+
+def item_filters(
+    category: Text = None,
+    subcategory: Text = None,
+    brand: Text = None,
+    min_price: Price = None,
+    max_price: Price = None,
+    in_stock: Annotated[bool | None, QueryParameter(
+        description="true: only products in stock; false: only those out of stock.")] = None,
+) -> ItemFilters:
+    """The filters of a list request, all run inside the retrievers' queries."""
+    try:
+        return ItemFilters(category, subcategory, brand, min_price, max_price, in_stock)
+    except ValueError:
+        raise BadParameter("min_price", "must not exceed max_price") from None
+
+
+Filters = NamedDependency[ItemFilters]
+FILTERS = {"filters": Provide(item_filters, sync_to_thread=False)}

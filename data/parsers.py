@@ -1,0 +1,182 @@
+"""Values as Lodestar takes them from outside: pure parsers shared by the CSV import, the
+event ingest and the admin catalog writes, so that a value is held to one set of rules and
+one wording of refusals however it arrives.
+
+Each takes the raw text and returns the value as it is stored, or raises ValueError with a
+reason that the caller prefixes with the field's name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+
+from models.tables import EVENT_TYPES
+
+MAX_ID_LENGTH = 128
+MAX_PRICE = 10**10  # numeric(12, 2): ten digits before the point
+MAX_DWELL_MS = 2**31 - 1  # the column is a 32-bit integer
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# ASCII only: float() and int() would take other scripts' digits, which Postgres does not.
+_DECIMAL = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_WHOLE = re.compile(r"\+?(\d+)(?:\.0*)?", re.ASCII)
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+_EVENT_TYPES = frozenset(EVENT_TYPES)
+
+
+def show(value: str) -> str:
+    """The value quoted for a message, cut short when long."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
+
+
+def parse_identifier(value: str) -> str:
+    """A required id: non-empty, at most 128 characters, no control characters."""
+    value = value.strip()
+    # isprintable() is the quick test; it also fails on harmless characters such as a
+    # no-break space, which the pattern then lets through.
+    if value and len(value) <= MAX_ID_LENGTH and (
+        value.isprintable() or not _CONTROL.search(value)
+    ):
+        return value
+    if not value:
+        raise ValueError("is empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{show(value)} is longer than {MAX_ID_LENGTH} characters")
+    if _CONTROL.search(value):
+        raise ValueError(f"{show(value)} contains a control character")
+    return value
+
+
+def parse_optional_identifier(value: str) -> str | None:
+    """An id that may be absent (empty becomes NULL)."""
+    return parse_identifier(value) if value.strip() else None
+
+
+def parse_label(value: str) -> str:
+    """Short free text (brand, subcategory, ...): may be empty, one line, no control characters."""
+    value = value.strip()
+    if not value.isprintable() and _CONTROL.search(value):
+        raise ValueError(f"{show(value)} contains a control character")
+    return value
+
+
+def parse_required_label(value: str) -> str:
+    """Short free text that must be present (title, category)."""
+    value = parse_label(value)
+    if not value:
+        raise ValueError("is empty")
+    return value
+
+
+def parse_optional_label(value: str) -> str | None:
+    """Short free text where empty means unknown (NULL), e.g. device_type."""
+    return parse_label(value) or None
+
+
+def parse_long_text(value: str) -> str:
+    """A description: may be empty and span lines; other control characters are refused."""
+    value = value.strip()
+    if _CONTROL_IN_LONG_TEXT.search(value):
+        raise ValueError("contains a control character other than tab or line break")
+    return value
+
+
+def parse_price(value: str) -> str:
+    """A price: a plain non-negative decimal below 10^10 (numeric(12, 2) holds it)."""
+    value = value.strip()
+    if not value:
+        raise ValueError("is empty")
+    if not _DECIMAL.fullmatch(value):
+        if value.startswith("-") and _DECIMAL.fullmatch(value[1:]):
+            raise ValueError(f"{show(value)} is negative")
+        raise ValueError(f"{show(value)} is not a number")
+    number = float(value)
+    # Postgres rounds to cents on the way in; what it rounds to must still fit.
+    if math.isinf(number) or round(number, 2) >= MAX_PRICE:
+        raise ValueError(f"{show(value)} is too large (at most 9999999999.99)")
+    return value
+
+
+def parse_bool(value: str) -> bool | None:
+    """true/false, 1/0, yes/no in any case; empty means "not stated" (None)."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    if not lowered:
+        return None
+    raise ValueError(f"{show(value.strip())} is not a boolean (true/false, 1/0, yes/no)")
+
+
+def parse_tags(value: str) -> list[str]:
+    """Tags separated by `|`; surrounding spaces, empty tags and repeats are dropped."""
+    if not value:
+        return []
+    tags: list[str] = []
+    for part in value.split("|"):
+        tag = part.strip()
+        if not tag or tag in tags:
+            continue
+        if _CONTROL.search(tag):
+            raise ValueError(f"tag {show(tag)} contains a control character")
+        tags.append(tag)
+    return tags
+
+
+def parse_datetime(value: str) -> datetime:
+    """An ISO 8601 date or date-time; UTC when it has no zone; years 1990 to 2099 (UTC)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("is empty")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{show(text)} is not an ISO 8601 date or date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    else:
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"{show(text)} is outside the years 1990 to 2099") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"{show(text)} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
+
+
+def parse_timestamp(value: str) -> str:
+    """`parse_datetime`, written out as ISO 8601 in UTC for COPY."""
+    return parse_datetime(value).isoformat()
+
+
+def parse_event_type(value: str) -> str:
+    """One of view, click, add_to_cart, purchase (any case)."""
+    lowered = value.strip().lower()
+    if lowered in _EVENT_TYPES:
+        return lowered
+    if not lowered:
+        raise ValueError("is empty")
+    raise ValueError(f"{show(value.strip())} is not one of {', '.join(EVENT_TYPES)}")
+
+
+def parse_dwell_ms(value: str) -> int | None:
+    """Empty (None), or a whole number of milliseconds, 0 to 2147483647."""
+    value = value.strip()
+    if not value:
+        return None
+    match = _WHOLE.fullmatch(value)
+    if match is None:
+        if value.startswith("-") and _WHOLE.fullmatch(value[1:]):
+            raise ValueError(f"{show(value)} is negative")
+        raise ValueError(f"{show(value)} is not a whole number")
+    number = int(match.group(1))
+    if number > MAX_DWELL_MS:
+        raise ValueError(f"{show(value)} is too large (at most {MAX_DWELL_MS})")
+    return number
