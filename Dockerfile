@@ -13,13 +13,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # CPU torch first and pinned, so that nothing later pulls a CUDA build.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+# Every other dependency at the exact version of the lock file, as `make install` does.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY api ./api
-COPY ranking ./ranking
+COPY evaluation ./evaluation
+COPY retrieval ./retrieval
 COPY indexing ./indexing
+COPY data ./data
 COPY models ./models
+COPY ranking ./ranking
 COPY migrations ./migrations
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . && pip check
 
 RUN useradd --create-home lodestar && mkdir -p /data && chown lodestar /data
 USER lodestar
