@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _environment_defaults()
     try:
         settings = Settings.from_env()
-        _configure_logging(settings, args.verbose)
+        _configure_logging(settings, args.verbose, args.command)
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
     except SettingsError as exc:
@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Search and recommendations for online shops. Settings come from the "
         "environment (LODESTAR_*, DATABASE_URL, QDRANT_URL): see `lodestar settings`.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="show library log lines too (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="serve the HTTP API over an existing data dir")
@@ -157,15 +158,32 @@ def _environment_defaults() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _configure_logging(settings: Settings, verbose: bool) -> None:
-    level = logging.DEBUG if verbose else logging.INFO
-    if settings.serving.log_json:
-        logging.basicConfig(level=level, handlers=[_json_handler()], force=True)
-    else:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                            force=True)
-    for noisy in ("httpx", "sentence_transformers", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+# Lodestar's own loggers: a server logs at INFO; other commands print their own progress.
+OWN_LOGGERS = ("api", "evaluation", "retrieval", "indexing", "data", "models", "ranking",
+               "lodestar")
+SERVING_COMMANDS = frozenset({"serve", "demo"})
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+           "error": logging.ERROR}
+
+
+def _configure_logging(settings: Settings, verbosity: int, command: str) -> None:
+    """The console shows each command's own progress and results. Library log lines
+    (the embedded Postgres' initdb output, Alembic's plugin lines, model loading) and
+    library warnings stay behind `-v` (INFO; `-vv` DEBUG) or LODESTAR_LOG_LEVEL."""
+    level = _LEVELS[settings.serving.log_level]
+    if verbosity:
+        level = min(level, logging.DEBUG if verbosity > 1 else logging.INFO)
+    handler = _json_handler() if settings.serving.log_json else logging.StreamHandler()
+    if not settings.serving.log_json:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    own = min(level, logging.INFO) if command in SERVING_COMMANDS else level
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(own)
+    # Warnings of libraries (a missing XDG_RUNTIME_DIR, deprecations) are log lines too.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(level if verbosity else logging.ERROR)
 
 
 def _json_handler() -> logging.Handler:
@@ -454,8 +472,20 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_settings(_: argparse.Namespace, settings: Settings) -> int:
-    for name, default, doc in Settings.describe():
-        print(f"{name:<36} {default or '(unset)':<14} {doc}")
+    """Every setting, group by group: its variable, its value here (the default unless the
+    environment sets it; secrets are not shown) and what it does."""
+    docs = {name: doc for name, _, doc in Settings.describe()}
+    current = settings.to_env()
+    changed = settings.changed()
+    secret = {"LODESTAR_ADMIN_KEY", "LODESTAR_QDRANT_API_KEY", "DATABASE_URL"}
+    for title, names in Settings.groups():
+        print(f"\n{title}")
+        for name in names:
+            value = current.get(name, "")
+            shown = "(set)" if name in secret and value else value or "(unset)"
+            marker = "*" if name in changed else " "
+            print(f" {marker}{name:<38} {shown:<14} {docs[name]}")
+    print("\n* differs from the default")
     return EXIT_OK
 
 

@@ -1,0 +1,4 @@
+"""Building an index version: encoder, ALS, popularity, pipeline, live catalog, vector store.
+
+May import data, models, ranking.
+"""

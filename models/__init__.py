@@ -1,1 +1,4 @@
-"""Storage layer: settings, Postgres tables, engine and the embedded Postgres bootstrap."""
+"""Storage: settings, tables, engine and embedded Postgres, and the typed SQL queries.
+
+May import ranking only.
+"""

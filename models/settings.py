@@ -376,6 +376,16 @@ class Settings:
             out[flat] = value if isinstance(value, int | float | bool | None) else str(value)
         return out
 
+    def changed(self) -> set[str]:
+        """The variables whose value here differs from its default."""
+        out = set()
+        for group, cls in _GROUPS.items():
+            values = getattr(self, group)
+            for name, info in cls.model_fields.items():
+                if getattr(values, name) != info.default:
+                    out.add(cls.env_name(name))
+        return out
+
     def _rows(self) -> Iterator[tuple[str, str, str, Any]]:
         for group, cls in _GROUPS.items():
             values = getattr(self, group)

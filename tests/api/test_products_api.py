@@ -122,3 +122,29 @@ def test_product_added_after_the_reindex_gets_text_neighbours(
     assert body["items"][0]["product_id"] == pid  # its twin by text
     assert all(i["product_id"] != "LATE-1" for i in body["items"])
     assert body["items"][0]["category"] == category
+
+
+def test_metrics_time_each_route_by_template_and_status(
+    client: Client, resources: Resources
+) -> None:
+    pid, _ = popular_product(resources.database)
+    assert client.get(f"/v1/products/{pid}/similar?limit=3").status_code == 200
+    assert client.get("/v1/products/NO-SUCH-PRODUCT/similar").status_code == 404
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    route = 'path="/v1/products/{product_id}/similar"'
+
+    def series(name: str, status: int) -> list[str]:
+        return [line for line in lines if line.startswith(name) and route in line
+                and f'status_code="{status}"' in line]
+
+    # One series per route template, not per product id; a histogram with buckets.
+    assert series("lodestar_request_duration_seconds_bucket", 200)
+    assert series("lodestar_request_duration_seconds_count", 404)
+    assert not any("NO-SUCH-PRODUCT" in line for line in lines)
+    counted = series("lodestar_requests_total", 200)
+    assert counted and float(counted[0].rsplit(" ", 1)[1]) >= 1
+    # Lodestar's own: the live index, as gauges.
+    assert any(line.startswith("lodestar_index_version ") for line in lines)
