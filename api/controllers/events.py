@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import msgspec
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-)
 from litestar.params import RawBody
 
 from api import schemas
+from api.openapi import one_or_batch
 from api.resources import Resources
 from api.schemas.events import BatchResult, EventBatch, EventIn, EventStatus
 from api.services import events
@@ -35,55 +26,6 @@ class Ingest(Protocol):
 
     def __call__(self, database: Database, items: Sequence[Any], *, now: datetime,
                  future_skew: timedelta) -> events.Ingested[Any]: ...
-
-_SCHEMA_FIELDS = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
-
-
-def _openapi_schema(node: Mapping[str, Any], components: Mapping[str, Any]) -> Schema:
-    """A JSON Schema node from msgspec as the framework's Schema, references inlined."""
-    if "$ref" in node:
-        return _openapi_schema(components[node["$ref"]], components)
-    values: dict[str, Any] = {}
-    for key, raw in node.items():
-        value: Any = raw
-        if key == "properties":
-            value = {name: _openapi_schema(v, components) for name, v in raw.items()}
-        elif key in {"items", "additionalProperties"} and isinstance(raw, Mapping):
-            value = _openapi_schema(raw, components)
-        elif key in {"anyOf", "oneOf", "allOf"}:
-            value = [_openapi_schema(v, components) for v in raw]
-        elif key == "type":
-            value = OpenAPIType(raw) if isinstance(raw, str) else [OpenAPIType(v) for v in raw]
-        elif key == "format":
-            value = OpenAPIFormat(raw)
-        values[_SCHEMA_FIELDS[key]] = value
-    return Schema(**values)
-
-
-def body_schema(single: type[msgspec.Struct], batch: type[msgspec.Struct]) -> Schema:
-    """One event or a batch, derived from the Structs that decode them."""
-    (one, many), components = msgspec.json.schema_components(
-        [single, batch], ref_template="{name}"
-    )
-    return Schema(one_of=[_openapi_schema(one, components),
-                          _openapi_schema(many, components)])
-
-
-_BODY = RequestBody(
-    content={"application/json": OpenAPIMediaType(schema=body_schema(EventIn, EventBatch))},
-    description='One event, or {"events": [...]} with several.',
-    required=True,
-)
-
-
-@dataclasses.dataclass
-class _EventsOperation(Operation):
-    """Documents the request body: the handler reads the raw body, because a batch is
-    validated event by event rather than refused whole, so the framework cannot derive
-    the body's schema from the handler's signature."""
-
-    def __post_init__(self) -> None:
-        self.request_body = _BODY
 
 
 _ERROR = schemas.ErrorResponse
@@ -128,7 +70,8 @@ class EventController(Controller):
     @post(
         "/",
         sync_to_thread=True,
-        operation_class=_EventsOperation,
+        operation_class=one_or_batch(EventIn, EventBatch,
+                                     'One event, or {"events": [...]} with several.'),
         responses=INGEST_RESPONSES,
     )
     def post_events(self, resources: Res, body: RawBody) -> Response[EventStatus | BatchResult]:

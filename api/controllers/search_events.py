@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import RawBody
 
-from api.controllers.events import INGEST_RESPONSES, answer_ingest, body_schema
+from api.controllers.events import INGEST_RESPONSES, answer_ingest
+from api.openapi import one_or_batch
 from api.resources import Resources
 from api.schemas.events import BatchResult, EventStatus
 from api.schemas.search_events import SearchEventBatch, SearchEventIn
 from api.services import search_events
 
 Res = NamedDependency[Resources]
-
-_BODY = RequestBody(
-    content={"application/json": OpenAPIMediaType(
-        schema=body_schema(SearchEventIn, SearchEventBatch))},
-    description='One search event, or {"events": [...]} with several.',
-    required=True,
-)
-
-
-@dataclasses.dataclass
-class _SearchEventsOperation(Operation):
-    """Documents the request body, which the handler reads raw (see EventController)."""
-
-    def __post_init__(self) -> None:
-        self.request_body = _BODY
-
-
-
 
 class SearchEventController(Controller):
     path = "/v1/search/events"
@@ -42,7 +22,9 @@ class SearchEventController(Controller):
     @post(
         "/",
         sync_to_thread=True,
-        operation_class=_SearchEventsOperation,
+        operation_class=one_or_batch(
+            SearchEventIn, SearchEventBatch,
+            'One search event, or {"events": [...]} with several.'),
         responses=INGEST_RESPONSES,
     )
     def post_search_events(
