@@ -42,7 +42,8 @@ from indexing.vectorstore import open_vector_store
 from indexing.vectorstore.port import Filter, Query
 from models import index_versions
 from models.db import migrate, open_database
-from retrieval.search import LexicalRetriever, catalog_vocabulary, understand
+from retrieval.lexical import LexicalRetriever
+from retrieval.search import catalog_vocabulary, understand
 
 RESULTS = ROOT / "results" / "search.md"
 
