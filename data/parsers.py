@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from models.tables import EVENT_TYPES
@@ -27,7 +28,6 @@ _DECIMAL = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _WHOLE = re.compile(r"\+?(\d+)(?:\.0*)?", re.ASCII)
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
-_EVENT_TYPES = frozenset(EVENT_TYPES)
 
 
 def show(value: str) -> str:
@@ -156,14 +156,19 @@ def parse_timestamp(value: str) -> str:
     return parse_datetime(value).isoformat()
 
 
-def parse_event_type(value: str) -> str:
-    """One of view, click, add_to_cart, purchase (any case)."""
+def parse_choice(value: str, choices: Sequence[str]) -> str:
+    """One of `choices`, in any case; returned in lower case."""
     lowered = value.strip().lower()
-    if lowered in _EVENT_TYPES:
+    if lowered in choices:
         return lowered
     if not lowered:
         raise ValueError("is empty")
-    raise ValueError(f"{show(value.strip())} is not one of {', '.join(EVENT_TYPES)}")
+    raise ValueError(f"{show(value.strip())} is not one of {', '.join(choices)}")
+
+
+def parse_event_type(value: str) -> str:
+    """One of view, click, add_to_cart, purchase (any case)."""
+    return parse_choice(value, EVENT_TYPES)
 
 
 def parse_dwell_ms(value: str) -> int | None:

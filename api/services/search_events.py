@@ -44,6 +44,7 @@ from api.services.events import (
     validate_timed,
 )
 from data.parsers import (
+    parse_choice,
     parse_identifier,
     parse_optional_identifier,
     parse_optional_label,
@@ -76,12 +77,7 @@ _COLUMNS = tuple(f.name for f in fields(NewSearchEvent))
 
 def parse_search_event_type(value: str) -> str:
     """impression or click (any case)."""
-    lowered = value.strip().lower()
-    if lowered in SEARCH_EVENT_TYPES:
-        return lowered
-    if not lowered:
-        raise ValueError("is empty")
-    raise ValueError(f"{show(value.strip())} is not one of {', '.join(SEARCH_EVENT_TYPES)}")
+    return parse_choice(value, SEARCH_EVENT_TYPES)
 
 
 def parse_query(value: str) -> str | None:
