@@ -52,7 +52,7 @@ def test_a_bad_value_stops_start_up_naming_the_variable(
 
 
 def test_checks_across_settings_name_both_variables() -> None:
-    with pytest.raises(SettingsError, match="LODESTAR_REC_ALPHA_MIN.*LODESTAR_REC_ALPHA_MAX"):
+    with pytest.raises(SettingsError, match=r"LODESTAR_REC_ALPHA_MIN.*LODESTAR_REC_ALPHA_MAX"):
         Settings(rec_alpha_min=0.8, rec_alpha_max=0.5)
 
 
@@ -60,7 +60,7 @@ def test_overrides_are_named_as_the_variables_and_validated(tmp_path: Path) -> N
     settings = Settings(data_dir=tmp_path, rec_candidates=7, als_iterations=3)
     assert settings.storage.data_dir == tmp_path
     assert (settings.rec.candidates, settings.training.als_iterations) == (7, 3)
-    with pytest.raises(SettingsError, match="^LODESTAR_ALS_ITERATIONS=0: "):
+    with pytest.raises(SettingsError, match=r"^LODESTAR_ALS_ITERATIONS=0: "):
         Settings(als_iterations=0)
     with pytest.raises(SettingsError, match="unknown setting 'rec_candidate'"):
         Settings(rec_candidate=7)
@@ -75,7 +75,7 @@ def test_settings_are_immutable_and_replace_makes_a_checked_copy() -> None:
     changed = settings.replace(rec_candidates=5, admin_key="k")
     assert (changed.rec.candidates, changed.serving.admin_key) == (5, "k")
     assert settings.rec.candidates == 30
-    with pytest.raises(SettingsError, match="^LODESTAR_REC_CANDIDATES="):
+    with pytest.raises(SettingsError, match=r"^LODESTAR_REC_CANDIDATES="):
         settings.replace(rec_candidates=-1)
 
 
