@@ -7,9 +7,11 @@ Rules, stated once (the README repeats them):
   A body that is not JSON, not an object, or a batch whose `events` is not a non-empty
   array is refused as a whole (400); a batch over the cap is refused with 413.
 - Fields are those of `EventIn`; any other field refuses the event, naming it, so that a
-  misspelt optional field cannot vanish. Types are strict: `dwell_ms` is a JSON integer,
-  ids and times are strings, `null` means absent for the optional fields.
-- Values follow the CSV import's rules (same parsers, same wording): ids non-empty, at most
+  misspelt optional field cannot vanish. Types and structural constraints are the
+  Struct's msgspec `Meta` (lengths, ranges, the form of a request id), checked field by
+  field so that every refusal names its field: `dwell_ms` is a JSON integer, ids and
+  times are strings, `null` means absent for the optional fields.
+- Values follow the CSV import's rules (the same parsers, data.parsers): ids non-empty, at most
   128 characters, no control characters, surrounding spaces dropped; `event_type` one of
   view, click, add_to_cart, purchase (any case); `occurred_at` an ISO 8601 date or
   date-time, UTC when it has no zone, the server's now when absent, in the years 1990 to
