@@ -13,7 +13,7 @@ Pure: strings and records, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -90,8 +90,10 @@ class SearchReason:
     lifted_by: tuple[str, ...] = ()
 
 
-def search_reason(matched: Sequence[str], lifted_by: Sequence[str] = ()) -> SearchReason:
-    """The reason of a search result found by the retrievers in ``matched``."""
+@functools.lru_cache(maxsize=1024)
+def search_reason(matched: tuple[str, ...], lifted_by: tuple[str, ...] = ()) -> SearchReason:
+    """The reason of a search result found by the retrievers in ``matched``. Results share
+    a few combinations, so each is made once (reasons are immutable)."""
     words, meaning = LEXICAL in matched, SEMANTIC in matched
     kind = (MATCHED_WORDS_AND_MEANING if words and meaning
             else MATCHED_WORDS if words else MATCHED_MEANING)

@@ -264,15 +264,17 @@ def rank(
         if w.shape != (len(PERSONAL_SIGNALS),) or np.any(w < 0):
             raise ValueError(f"need {len(PERSONAL_SIGNALS)} non-negative weights, got {weights}")
         contributions = np.asarray(signals, dtype=np.float64) * w[None, :]
-    total = base + contributions.sum(axis=1)
+    totals = (base + contributions.sum(axis=1)).tolist()
+    lifts_of = contributions.tolist()  # Python floats: indexing numpy per item is slow
     order = sorted(range(len(candidates)),
-                   key=lambda i: (-total[i], candidates[i].product_id))
+                   key=lambda i: (-totals[i], candidates[i].product_id))
     out = []
     for i in order:
-        lifts = [(contributions[i, j], name) for j, name in enumerate(PERSONAL_SIGNALS)
-                 if contributions[i, j] >= _REASON_THRESHOLD]
-        lifted_by = [name for _, name in sorted(lifts, key=lambda t: (-t[0], t[1]))]
+        lifts = [(value, name) for value, name in zip(lifts_of[i], PERSONAL_SIGNALS,
+                                                       strict=True)
+                 if value >= _REASON_THRESHOLD]
+        lifted_by = tuple(name for _, name in sorted(lifts, key=lambda t: (-t[0], t[1])))
         out.append(RankedItem(
-            candidates[i].product_id, float(total[i]),
+            candidates[i].product_id, totals[i],
             search_reason(matched.get(candidates[i].product_id, ()), lifted_by)))
     return out
