@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        # Logging is the command line's to configure (lodestar -v, LODESTAR_LOG_LEVEL); the
+        # framework's default would set the root logger to INFO with a format of its own.
+        logging_config=None,
         middleware=[request_metrics().middleware],
         openapi_config=OpenAPIConfig(title="Lodestar", version="1", path="/schema"),
         state=State({"settings": settings}),

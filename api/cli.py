@@ -36,7 +36,7 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _environment_defaults()
+    _environment_defaults(args.verbose)
     try:
         settings = Settings.from_env()
         _configure_logging(settings, args.verbose, args.command)
@@ -149,9 +149,12 @@ def _add_host_port(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000)
 
 
-def _environment_defaults() -> None:
+def _environment_defaults(verbosity: int) -> None:
     # Model weights come from installed packages only, never from a hub; implicit wants
-    # OpenBLAS single-threaded. Set before those libraries load.
+    # OpenBLAS single-threaded. Set before those libraries load. The model libraries' own
+    # progress bars (loading weights) show with -v only: the command shows its own.
+    if not verbosity:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -66,7 +66,7 @@ class _Stages:
         self.report(name, 0, 1)
         yield
         self.timings[name] = round(time.perf_counter() - started, 3)
-        log.info("reindex stage %s done in %.2fs", name, self.timings[name])
+        log.debug("reindex stage %s done in %.2fs", name, self.timings[name])
 
     def report(self, name: str, done: int, total: int) -> None:
         if self._progress:
@@ -250,8 +250,9 @@ def _build(
         caught_up, removed = catch_up(database, store, settings, encoder,
                                       version.items_collection, built.catalog_read_at,
                                       set(built.catalog_ids))
-        log.info("catch-up of version %s: %d products indexed, %d removed", version.version,
-                 caught_up, removed)
+        if caught_up or removed:
+            log.info("catch-up of version %s: %d products indexed, %d removed",
+                     version.version, caught_up, removed)
     built.timings["catch_up"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     # Hand the new collections over before they go live: a server in another process
