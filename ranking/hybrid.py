@@ -1,4 +1,6 @@
-"""Hybrid scoring: collaborative, content and popularity signals in one score.
+"""The arithmetic of the recommendation blend: the CF weight α as history grows, min–max
+normalisation, and the weighted blend over the signals each candidate has. Which signals
+a request blends, and with what weights, is ranking.recommend's decision.
 
 Scores from different retrievers live on different scales (a CF dot product, a cosine
 similarity, an interaction count), so each signal is min–max normalised over the
@@ -114,61 +116,3 @@ def blend(
             raise ValueError(f"available has shape {has_signal.shape}, expected {(n, r)}")
     filled = np.where(missing & has_signal, np.float32(0.0), normalised)
     return weighted_score_fusion(filled, has_signal, [float(value) for value in w])
-
-
-def hybrid_scores(
-    cf: npt.NDArray[np.floating],
-    content: npt.NDArray[np.floating],
-    popularity: npt.NDArray[np.floating],
-    *,
-    alpha: float,
-    beta: float,
-    cf_available: npt.NDArray[np.bool_] | None = None,
-    content_available: npt.NDArray[np.bool_] | None = None,
-) -> Scores:
-    """α · cf + (1 − α) · content + β · popularity, on normalised signals.
-
-    cf, content: (n_candidates,) float, NaN where the retriever did not return the
-                 candidate; each is min–max normalised over the candidates.
-    popularity:  (n_candidates,) float, non-negative counts; NaN counts as no popularity.
-                 Counts are heavy-tailed (a few items take most interactions), so they go
-                 through log1p before min–max, which keeps a best-seller from burying
-                 everything else under a small β.
-    alpha:       CF weight in [0, 1], e.g. from :func:`cf_weight`.
-    beta:        popularity weight, >= 0; the seed advises 0.02–0.1.
-    cf_available, content_available: optional (n_candidates,) bool, as ``available`` in
-                 :func:`blend`: True where the candidate has the signal even if the score
-                 is NaN.
-
-    A candidate missing CF gets content's full weight and vice versa (the two weights are
-    renormalised over the signals present); popularity is a bonus on top and never stands
-    in for both. Returns (n_candidates,) float32 in [0, 1 + β]; -inf for a candidate with
-    neither CF nor content. Inputs are not modified.
-    """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-    if not beta >= 0.0:
-        raise ValueError(f"beta must be non-negative, got {beta}")
-    cf_x = np.asarray(cf, dtype=np.float64)
-    content_x = np.asarray(content, dtype=np.float64)
-    pop_x = np.asarray(popularity, dtype=np.float64)
-    if cf_x.ndim != 1 or cf_x.shape != content_x.shape or cf_x.shape != pop_x.shape:
-        raise ValueError(
-            f"cf {cf_x.shape}, content {content_x.shape} and popularity {pop_x.shape} "
-            "must be 1-D and of one length"
-        )
-    if np.any(pop_x < 0):
-        raise ValueError("popularity must be non-negative")
-    available = None
-    if cf_available is not None or content_available is not None:
-        available = np.column_stack(
-            [
-                ~np.isnan(cf_x) if cf_available is None else np.asarray(cf_available, bool),
-                ~np.isnan(content_x)
-                if content_available is None
-                else np.asarray(content_available, bool),
-            ]
-        )
-    relevance = blend(np.column_stack([cf_x, content_x]), [alpha, 1.0 - alpha], available=available)
-    prior = np.nan_to_num(normalise(np.log1p(pop_x)), nan=0.0)
-    return (relevance + np.float32(beta) * prior).astype(np.float32)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ranking.candidates import Candidate, CandidatePool
-from ranking.hybrid import blend, cf_weight, hybrid_scores, normalise
+from ranking.hybrid import blend, cf_weight, normalise
 from ranking.reasons import Reason, ReasonKind
 
 NAN = np.nan
@@ -68,90 +68,6 @@ def test_normalise_of_nothing_present_is_all_nan() -> None:
 
 def test_infinite_scores_are_treated_as_missing() -> None:
     np.testing.assert_array_equal(normalise(_f32(-np.inf, 1.0, 3.0)), _f32(NAN, 0.0, 1.0))
-
-
-# hybrid_scores
-
-
-def test_hybrid_is_alpha_cf_plus_one_minus_alpha_content_plus_beta_popularity() -> None:
-    cf = _f32(1.0, 3.0, 2.0)  # normalised: 0, 1, 0.5
-    content = _f32(0.2, 0.4, 0.6)  # normalised: 0, 0.5, 1
-    popularity = _f32(0.0, 0.0, math.e - 1)  # log1p: 0, 0, 1 → normalised 0, 0, 1
-    out = hybrid_scores(cf, content, popularity, alpha=0.6, beta=0.1)
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out, [0.0, 0.6 + 0.2, 0.3 + 0.4 + 0.1], rtol=1e-6)
-
-
-def test_candidate_missing_cf_gets_contents_full_weight() -> None:
-    cf = _f32(NAN, 0.0, 1.0)
-    content = _f32(0.5, 0.0, 1.0)
-    out = hybrid_scores(cf, content, np.zeros(3, np.float32), alpha=0.7, beta=0.0)
-    assert out[0] == pytest.approx(0.5)
-
-
-def test_candidate_missing_content_gets_cfs_full_weight() -> None:
-    cf = _f32(0.25, 0.0, 1.0)
-    content = _f32(NAN, 0.0, 1.0)
-    out = hybrid_scores(cf, content, np.zeros(3, np.float32), alpha=0.3, beta=0.0)
-    assert out[0] == pytest.approx(0.25)
-
-
-def test_candidate_with_neither_signal_sinks_even_if_popular() -> None:
-    out = hybrid_scores(_f32(NAN, 1.0), _f32(NAN, 1.0), _f32(1e6, 0.0), alpha=0.5, beta=0.1)
-    assert out[0] == -np.inf
-    assert np.isfinite(out[1])
-
-
-def test_popularity_is_log_dampened_before_scaling() -> None:
-    # Counts 0, 9, 99: linear scaling would give 0, 0.09, 1; log1p gives 0, 0.5, 1.
-    popularity = _f32(0.0, 9.0, 99.0)
-    out = hybrid_scores(_f32(1, 1, 1), _f32(1, 1, 1), popularity, alpha=0.5, beta=1.0)
-    np.testing.assert_allclose(out - 1.0, [0.0, 0.5, 1.0], atol=1e-6)
-
-
-def test_missing_popularity_adds_nothing() -> None:
-    out = hybrid_scores(_f32(1, 1), _f32(1, 1), _f32(NAN, 5.0), alpha=0.5, beta=0.1)
-    np.testing.assert_allclose(out, [1.0, 1.1], rtol=1e-6)
-
-
-def test_available_signal_not_returned_takes_the_bottom_of_the_scale() -> None:
-    # Candidate 0 has a CF vector but was outside the CF top list: its CF counts as 0,
-    # so it no longer beats candidate 1, which CF did return (with the lowest score).
-    cf = _f32(NAN, 1.0, 2.0)
-    content = _f32(1.0, 1.0, 0.0)
-    out = hybrid_scores(
-        cf,
-        content,
-        np.zeros(3, np.float32),
-        alpha=0.5,
-        beta=0.0,
-        cf_available=np.array([True, True, True]),
-    )
-    np.testing.assert_allclose(out, [0.5, 0.5, 0.5])
-    default = hybrid_scores(cf, content, np.zeros(3, np.float32), alpha=0.5, beta=0.0)
-    assert default[0] == pytest.approx(1.0)
-
-
-def test_hybrid_refuses_bad_weights_shapes_and_counts() -> None:
-    ones = np.ones(2, np.float32)
-    with pytest.raises(ValueError, match="alpha"):
-        hybrid_scores(ones, ones, ones, alpha=1.5, beta=0.0)
-    with pytest.raises(ValueError, match="beta"):
-        hybrid_scores(ones, ones, ones, alpha=0.5, beta=-0.1)
-    with pytest.raises(ValueError, match="one length"):
-        hybrid_scores(ones, np.ones(3, np.float32), ones, alpha=0.5, beta=0.0)
-    with pytest.raises(ValueError, match="popularity"):
-        hybrid_scores(ones, ones, _f32(1.0, -1.0), alpha=0.5, beta=0.0)
-
-
-def test_hybrid_does_not_mutate_inputs() -> None:
-    cf, content, popularity = _f32(NAN, 2.0, 5.0), _f32(3.0, NAN, 1.0), _f32(4.0, 0.0, 2.0)
-    copies = [a.copy() for a in (cf, content, popularity)]
-    first = hybrid_scores(cf, content, popularity, alpha=0.4, beta=0.05)
-    second = hybrid_scores(cf, content, popularity, alpha=0.4, beta=0.05)
-    for array, copy in zip((cf, content, popularity), copies, strict=True):
-        np.testing.assert_array_equal(array, copy)
-    np.testing.assert_array_equal(first, second)
 
 
 # blend

@@ -56,6 +56,13 @@ def test_popular_products_rerank_by_their_device() -> None:
     assert got == [(3, 5.0), (1, 1.0), (2, 0.0), (4, 0.0)]
 
 
+def test_popularity_is_ranked_on_its_logarithm() -> None:
+    signal = blend.popularity_signal([0.0, np.e - 1, 1e6, -5.0])
+    assert signal[:2].tolist() == pytest.approx([0.0, 1.0])
+    assert signal[2] == pytest.approx(np.log1p(1e6))  # a best-seller does not bury the rest
+    assert signal[3] == 0.0
+
+
 def _pool(entries: list[tuple[str, Candidate, float, Reason]]) -> CandidatePool:
     pool = CandidatePool()
     for signal, candidate, score, reason in entries:
