@@ -16,6 +16,7 @@ import numpy.typing as npt
 from scipy import sparse
 from sqlalchemy import text
 
+from indexing.decay import decay_factor
 from models.db import Database
 from models.settings import Settings
 
@@ -36,7 +37,7 @@ class Interactions:
 
 
 _AGGREGATE = text(
-    """
+    f"""
     WITH bounds AS (
         SELECT COALESCE(CAST(:as_of AS timestamptz), max(occurred_at)) AS as_of FROM events
     )
@@ -45,7 +46,7 @@ _AGGREGATE = text(
                  WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
                  WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
                END
-               * exp(-:decay * EXTRACT(EPOCH FROM (b.as_of - e.occurred_at)) / 86400.0)
+               * {decay_factor(":decay", "EXTRACT(EPOCH FROM (b.as_of - e.occurred_at))")}
            ) AS confidence,
            count(*) AS n
     FROM events e

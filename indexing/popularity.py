@@ -9,18 +9,19 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from indexing.decay import decay_factor
 from models.db import Database
 from models.settings import Settings
 
+_AGE_SECONDS = "EXTRACT(EPOCH FROM (CAST(:as_of AS timestamptz) - e.occurred_at))"
 _POPULARITY = text(
-    """
+    f"""
     SELECT e.product_id, e.device_type,
            SUM(CASE e.event_type
                  WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
                  WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
                END
-               * exp(-:rate * EXTRACT(EPOCH FROM (CAST(:as_of AS timestamptz) - e.occurred_at))
-                     / 86400.0))
+               * {decay_factor(":rate", _AGE_SECONDS)})
     FROM events e
     WHERE e.occurred_at <= CAST(:as_of AS timestamptz)
       AND (:window_days = 0
