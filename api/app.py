@@ -22,6 +22,7 @@ from api.controllers.search import SearchController
 from api.controllers.search_events import SearchEventController
 from api.controllers.users import UserController
 from api.errors import EXCEPTION_HANDLERS
+from api.inputs import refuse_unsafe_characters
 from api.metrics import request_metrics
 from api.resources import Resources
 from models.settings import Settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        before_request=refuse_unsafe_characters,
         # Logging is the command line's to configure (lodestar -v, LODESTAR_LOG_LEVEL); the
         # framework's default would set the root logger to INFO with a format of its own.
         logging_config=None,

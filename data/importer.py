@@ -68,6 +68,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from data.parsers import (
+    has_stray_controls,
     parse_bool,
     parse_dwell_ms,
     parse_event_type,
@@ -80,6 +81,7 @@ from data.parsers import (
     parse_required_label,
     parse_tags,
     parse_timestamp,
+    parse_title,
     show,
 )
 from models.db import Database
@@ -143,6 +145,7 @@ class ImportReport:
     unknown_product_events: int = 0  # events naming those products
     unknown_product_sample: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    cleaned_rows: int = 0  # valid rows whose text had stray control characters cleaned away
 
     def summary(self) -> str:
         """One line for a terminal: what was read, written, skipped and refused."""
@@ -160,6 +163,8 @@ class ImportReport:
                     )
         else:
             parts.append("nothing written")
+        if self.cleaned_rows:
+            parts.append(f"{self.cleaned_rows} with control characters cleaned from their text")
         if self.error_count:
             parts.append(f"{self.error_count} invalid")
         return ", ".join(parts)
@@ -218,7 +223,7 @@ Parser = Callable[[str], Any]
 # (column, parser) in the order of the staging table's columns after `line`.
 _PRODUCT_FIELDS: tuple[tuple[str, Parser], ...] = (
     ("product_id", parse_identifier),
-    ("title", parse_required_label),
+    ("title", parse_title),
     ("description", parse_long_text),
     ("category", parse_required_label),
     ("subcategory", parse_label),
@@ -239,6 +244,11 @@ _EVENT_FIELDS: tuple[tuple[str, Parser], ...] = (
     ("device_type", parse_optional_label),
     ("page_dwell_ms", parse_dwell_ms),
 )
+
+
+# Text columns whose stray control characters are cleaned rather than refused.
+_CLEANED_COLUMNS = frozenset({"title", "description", "category", "subcategory", "brand",
+                              "tags", "device_type"})
 
 
 @dataclass(frozen=True)
@@ -482,6 +492,7 @@ class _Tally:
     refused: bool = False  # the file as a whole was refused (unreadable, bad header)
     staged: bool = False
     repeats_skipped: int = 0
+    cleaned_rows: int = 0  # rows whose text held stray control characters, cleaned away
     warnings: list[str] = field(default_factory=list)
 
     def error(self, line: int, reason: str) -> None:
@@ -506,6 +517,7 @@ class _Tally:
             committed=committed,
             source=self.source,
             warnings=list(self.warnings),
+            cleaned_rows=self.cleaned_rows,
             **written,
         )
 
@@ -575,6 +587,10 @@ def _stage_file(
             "device_type, dwell_ms"
         )
         width = header.width
+        # The text columns the parsers clean, and whether each may keep line breaks.
+        cleanable = [(position, name == "description")
+                     for (name, _), position in zip(header.fields, header.positions, strict=True)
+                     if name in _CLEANED_COLUMNS and position < width]
         end = reader.line_num
         with cur.copy(f"COPY {_STAGE[kind]} ({columns}) FROM STDIN") as copy:
             write = copy.write_row
@@ -605,6 +621,8 @@ def _stage_file(
                             tally.error(start, str(exc))
                             continue
                         tally.rows_valid += 1
+                        if any(has_stray_controls(values[i], long) for i, long in cleanable):
+                            tally.cleaned_rows += 1
                         row.insert(0, start)
                         write(row)
                         if progress is not None and tally.rows_read % PROGRESS_EVERY == 0:

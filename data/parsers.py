@@ -16,13 +16,19 @@ from datetime import UTC, datetime
 from models.tables import EVENT_TYPES
 
 MAX_ID_LENGTH = 128
+MAX_LABEL_LENGTH = 200  # brand, category, subcategory, a tag, a device type: btree-indexable
+MAX_TITLE_LENGTH = 500
+MAX_DESCRIPTION_LENGTH = 50_000  # well inside what a tsvector and a payload hold
 MAX_PRICE = 10**10  # numeric(12, 2): ten digits before the point
 MAX_DWELL_MS = 2**31 - 1  # the column is a 32-bit integer
 FIRST_YEAR, LAST_YEAR = 1990, 2099
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What no id, URL or filter may hold: C0 and C1 controls, DEL, and the bidirectional
+overrides and isolates that make text display other than it reads (spoofed ids)."""
+_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # ASCII only: float() and int() would take other scripts' digits, which Postgres does not.
 _DECIMAL = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _WHOLE = re.compile(r"\+?(\d+)(?:\.0*)?", re.ASCII)
@@ -36,12 +42,13 @@ def show(value: str) -> str:
 
 
 def parse_identifier(value: str) -> str:
-    """A required id: non-empty, at most 128 characters, no control characters."""
+    """A required id: non-empty, at most 128 characters, no control characters and no
+    bidirectional overrides."""
     value = value.strip()
     # isprintable() is the quick test; it also fails on harmless characters such as a
     # no-break space, which the pattern then lets through.
     if value and len(value) <= MAX_ID_LENGTH and (
-        value.isprintable() or not _CONTROL.search(value)
+        value.isprintable() or not UNSAFE.search(value)
     ):
         return value
     if not value:
@@ -50,6 +57,8 @@ def parse_identifier(value: str) -> str:
         raise ValueError(f"{show(value)} is longer than {MAX_ID_LENGTH} characters")
     if _CONTROL.search(value):
         raise ValueError(f"{show(value)} contains a control character")
+    if UNSAFE.search(value):
+        raise ValueError(f"{show(value)} contains a bidirectional override")
     return value
 
 
@@ -58,20 +67,40 @@ def parse_optional_identifier(value: str) -> str | None:
     return parse_identifier(value) if value.strip() else None
 
 
-def parse_label(value: str) -> str:
-    """Short free text (brand, subcategory, ...): may be empty, one line, no control characters."""
+def _clean(value: str, stray: re.Pattern[str]) -> str:
+    """Each run of stray control characters replaced by one space, spaces collapsed."""
+    return " ".join(part for part in stray.sub(" ", value).split(" ") if part)
+
+
+def has_stray_controls(value: str, long_text: bool = False) -> bool:
+    """Whether text holds control characters that the text parsers clean away (a tab or
+    line break in a description is kept, not stray)."""
+    return bool((_CONTROL_IN_LONG_TEXT if long_text else _CONTROL).search(value))
+
+
+def parse_label(value: str, max_length: int = MAX_LABEL_LENGTH) -> str:
+    """Short free text (brand, subcategory, ...): may be empty, one line, at most
+    `max_length` characters. Stray control characters (scraped text is full of them) are
+    cleaned: each run becomes one space."""
     value = value.strip()
     if not value.isprintable() and _CONTROL.search(value):
-        raise ValueError(f"{show(value)} contains a control character")
+        value = _clean(value, _CONTROL)
+    if len(value) > max_length:
+        raise ValueError(f"{show(value)} is longer than {max_length} characters")
     return value
 
 
-def parse_required_label(value: str) -> str:
-    """Short free text that must be present (title, category)."""
-    value = parse_label(value)
+def parse_required_label(value: str, max_length: int = MAX_LABEL_LENGTH) -> str:
+    """Short free text that must be present (category; a title, with its own maximum)."""
+    value = parse_label(value, max_length)
     if not value:
         raise ValueError("is empty")
     return value
+
+
+def parse_title(value: str) -> str:
+    """A product's title: present, at most MAX_TITLE_LENGTH characters, cleaned."""
+    return parse_required_label(value, MAX_TITLE_LENGTH)
 
 
 def parse_optional_label(value: str) -> str | None:
@@ -80,10 +109,13 @@ def parse_optional_label(value: str) -> str | None:
 
 
 def parse_long_text(value: str) -> str:
-    """A description: may be empty and span lines; other control characters are refused."""
+    """A description: may be empty and span lines (tabs and line breaks are kept), at most
+    MAX_DESCRIPTION_LENGTH characters; other control characters are cleaned to spaces."""
     value = value.strip()
     if _CONTROL_IN_LONG_TEXT.search(value):
-        raise ValueError("contains a control character other than tab or line break")
+        value = _CONTROL_IN_LONG_TEXT.sub(" ", value).strip()
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(f"is longer than {MAX_DESCRIPTION_LENGTH:,} characters")
     return value
 
 
@@ -116,17 +148,18 @@ def parse_bool(value: str) -> bool | None:
 
 
 def parse_tags(value: str) -> list[str]:
-    """Tags separated by `|`; surrounding spaces, empty tags and repeats are dropped."""
+    """Tags separated by `|`, each a label (cleaned, at most MAX_LABEL_LENGTH characters);
+    surrounding spaces, empty tags and repeats are dropped."""
     if not value:
         return []
     tags: list[str] = []
     for part in value.split("|"):
-        tag = part.strip()
-        if not tag or tag in tags:
-            continue
-        if _CONTROL.search(tag):
-            raise ValueError(f"tag {show(tag)} contains a control character")
-        tags.append(tag)
+        try:
+            tag = parse_label(part)
+        except ValueError as exc:
+            raise ValueError(f"tag {exc}") from None
+        if tag and tag not in tags:
+            tags.append(tag)
     return tags
 
 

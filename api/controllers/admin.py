@@ -6,10 +6,10 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 
 from api import schemas
 from api.auth import admin_guard
+from api.controllers.params import PathId
 from api.errors import ApiError, NotFound
 from api.resources import Resources
 from api.services import jobs as jobs_service
@@ -60,7 +60,7 @@ class AdminController(Controller):
 
     @get("/jobs/{job_id:str}", sync_to_thread=True)
     def job(self, resources: NamedDependency[Resources],
-            job_id: FromPath[str]) -> jobs.JobInfo:
+            job_id: PathId) -> jobs.JobInfo:
         """A job's stage, progress, errors and, once done, its result. `lost` when its
         process stopped reporting."""
         info = jobs.get(resources.database, job_id)

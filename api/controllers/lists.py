@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.params import FromPath
 
 from api import schemas
-from api.controllers.params import FILTERS, Filters, Limit, Res, check_limit, request_id
+from api.controllers.params import (
+    FILTERS,
+    Filters,
+    Limit,
+    PathId,
+    Res,
+    check_limit,
+    request_id,
+)
 from api.services import lists
 from api.services.present import present
 
@@ -17,7 +24,7 @@ class ListsController(Controller):
     dependencies = FILTERS
 
     @get("/products/{product_id:str}/bought-together", sync_to_thread=True)
-    def bought_together(self, resources: Res, product_id: FromPath[str], filters: Filters,
+    def bought_together(self, resources: Res, product_id: PathId, filters: Filters,
                         limit: Limit = 10) -> schemas.ListResponse:
         """Products often bought with this one, best first, topped up with related items
         of other subcategories when it has too few; only in-stock items unless

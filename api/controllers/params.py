@@ -7,16 +7,22 @@ import uuid
 from typing import Annotated
 
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from api.errors import BadParameter
 from api.resources import Resources
+from data.parsers import MAX_ID_LENGTH, MAX_LABEL_LENGTH
 from retrieval.filters import ItemFilters
 
 Res = NamedDependency[Resources]
 Limit = Annotated[int, QueryParameter(ge=1, description="How many items to return.")]
 Price = Annotated[float | None, QueryParameter(ge=0, description="Price bound, inclusive.")]
-Text = FromQuery[str | None]
+# Ids and labels are bounded here; api.inputs refuses control characters in any of them.
+PathId = Annotated[str, PathParameter(min_length=1, max_length=MAX_ID_LENGTH)]
+Id = Annotated[str | None, QueryParameter(min_length=1, max_length=MAX_ID_LENGTH)]
+Text = Annotated[str | None, QueryParameter(max_length=MAX_LABEL_LENGTH)]
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 
 def request_id() -> str:

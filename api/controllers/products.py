@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Response, delete, get, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody
 
 from api import schemas
 from api.auth import admin_guard
@@ -14,6 +12,8 @@ from api.controllers.params import (
     FILTERS,
     Filters,
     Limit,
+    Offset,
+    PathId,
     Res,
     Text,
     check_limit,
@@ -37,7 +37,7 @@ class ProductController(Controller):
         category: Text = None,
         brand: Text = None,
         limit: Limit = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> schemas.ProductPage:
         """Browse the catalog, optionally by category and brand, in product_id order."""
         check_limit(resources, limit)
@@ -46,7 +46,7 @@ class ProductController(Controller):
                                    request_id=request_id())
 
     @get("/{product_id:str}", sync_to_thread=True)
-    def get_product(self, resources: Res, product_id: FromPath[str]) -> schemas.Product:
+    def get_product(self, resources: Res, product_id: PathId) -> schemas.Product:
         """One product from the catalog."""
         product = catalog.get_product(resources.database, product_id)
         if product is None:
@@ -54,7 +54,7 @@ class ProductController(Controller):
         return product
 
     @get("/{product_id:str}/similar", sync_to_thread=True, dependencies=FILTERS)
-    def similar(self, resources: Res, product_id: FromPath[str], filters: Filters,
+    def similar(self, resources: Res, product_id: PathId, filters: Filters,
                 limit: Limit = 10) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
         itself excluded; filters run inside the vector query."""
@@ -71,7 +71,7 @@ class ProductController(Controller):
     # --- admin writes ------------------------------------------------------------------
 
     @put("/{product_id:str}", guards=[admin_guard], sync_to_thread=True)
-    def put_product(self, resources: Res, product_id: FromPath[str],
+    def put_product(self, resources: Res, product_id: PathId,
                     data: JSONBody[ProductIn]) -> Response[ProductWrite]:
         """Create or update one product (admin: X-Admin-Key). It is embedded and written to
         the live index in the same request: similar items and recommendations see it at
@@ -98,6 +98,6 @@ class ProductController(Controller):
 
     @delete("/{product_id:str}", guards=[admin_guard], status_code=200,
             sync_to_thread=True)
-    def delete_product(self, resources: Res, product_id: FromPath[str]) -> ProductDeleted:
+    def delete_product(self, resources: Res, product_id: PathId) -> ProductDeleted:
         """Remove a product from the catalog and the index (admin); its events stay."""
         return ProductDeleted(product_id, catalog_write.delete_product(resources, product_id))

@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api import schemas
-from api.controllers.params import FILTERS, Filters, Limit, Res, Text, check_limit, request_id
+from api.controllers.params import FILTERS, Filters, Id, Limit, Res, check_limit, request_id
 from api.services.present import present
 from api.services.search import search, understood
 
@@ -27,8 +27,8 @@ class SearchController(Controller):
         q: Annotated[str, QueryParameter(
             description="What the shopper typed. Case, accents and extra spaces do not "
                         "matter; a typo in a catalog word is corrected.")],
-        user_id: Text = None,
-        session_id: Text = None,
+        user_id: Id = None,
+        session_id: Id = None,
         limit: Limit = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET,
                                               description="Results to skip (paging).")] = 0,

@@ -5,15 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api import schemas
-from api.controllers.params import FILTERS, Filters, Limit, Res, Text, check_limit, request_id
+from api.controllers.params import (
+    FILTERS,
+    Filters,
+    Id,
+    Limit,
+    PathId,
+    Res,
+    check_limit,
+    request_id,
+)
 from api.errors import BadParameter
 from api.schemas.events import MAX_DEVICE_TYPE_LENGTH
 from api.services.home import home_rows
 from api.services.present import present
 from api.services.recommend import recommend
+from data.parsers import MAX_ID_LENGTH
 
 MAX_EXCLUDE = 200
 Device = Annotated[str | None, QueryParameter(
@@ -31,13 +41,15 @@ class UserController(Controller):
     def recommendations(
         self,
         resources: Res,
-        user_id: FromPath[str],
+        user_id: PathId,
         filters: Filters,
         limit: Limit = 10,
-        session_id: Text = None,
+        session_id: Id = None,
         product_id: Annotated[str | None, QueryParameter(
+            min_length=1, max_length=MAX_ID_LENGTH,
             description="The product on the page; steers the list and is excluded.")] = None,
         exclude: Annotated[str | None, QueryParameter(
+            max_length=MAX_EXCLUDE * (MAX_ID_LENGTH + 1),
             description="Comma-separated product ids never to show.")] = None,
         device: Device = None,
     ) -> schemas.RecommendationResponse:
@@ -59,8 +71,8 @@ class UserController(Controller):
     def home(
         self,
         resources: Res,
-        user_id: FromPath[str],
-        session_id: Text = None,
+        user_id: PathId,
+        session_id: Id = None,
         per_row: Annotated[int, QueryParameter(ge=1, le=24, description="Items per row.")] = 8,
         device: Device = None,
     ) -> schemas.HomeResponse:

@@ -25,6 +25,7 @@ from data.parsers import (
     parse_long_text,
     parse_price,
     parse_required_label,
+    parse_title,
 )
 from indexing.live_catalog import index_products, remove_products, serving_collections
 from models import catalog
@@ -84,7 +85,7 @@ def validate(raw: ProductIn, product_id: str | None, index: int | None = None) -
         check("product_id", _refuse(f"{raw.product_id!r} differs from the path's "
                                     f"{product_id!r}"), "")
     pid = check("product_id", parse_identifier, product_id or raw.product_id or "")
-    title = check("title", parse_required_label, raw.title)
+    title = check("title", parse_title, raw.title)
     category = check("category", parse_required_label, raw.category)
     subcategory = check("subcategory", parse_label, raw.subcategory)
     brand = check("brand", parse_label, raw.brand)

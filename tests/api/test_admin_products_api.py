@@ -170,3 +170,53 @@ def test_a_share_of_slots_goes_to_new_products_that_fit(
                 i["product_id"] for i in before][:9]
             explored += 1
     assert explored > 0
+
+
+# --- hostile input: a 4xx naming the parameter, never a 500 ------------------------------
+
+HOSTILE_URLS = [
+    ("/v1/products/%00", "path"),
+    ("/v1/products/%00/similar", "path"),
+    ("/v1/products/P%E2%80%AE1", "path"),  # a right-to-left override in an id
+    ("/v1/products?category=%00", "category"),
+    ("/v1/products?offset=99999999999999999999", "offset"),
+    ("/v1/products?offset=9223372036854775808", "offset"),
+    ("/v1/products/P000001/similar?brand=a%00b", "brand"),
+    ("/v1/users/%00/recommendations", "path"),
+    ("/v1/users/U1/recommendations?session_id=%00", "session_id"),
+    ("/v1/users/U1/recommendations?product_id=%01", "product_id"),
+    ("/v1/users/%00/home", "path"),
+    ("/v1/search?q=shoes&user_id=%00", "user_id"),
+    ("/v1/search?q=shoes&session_id=%00", "session_id"),
+    ("/v1/search?q=sh%00oes", "q"),
+    ("/v1/search?q=shoes&category=%00", "category"),
+    ("/v1/trending?category=%00", "category"),
+    ("/v1/admin/jobs/%00", "path"),
+    (f"/v1/products/{'P' * 129}", "product_id"),
+    (f"/v1/products?category={'c' * 201}", "category"),
+]
+
+
+@pytest.mark.parametrize(("url", "parameter"), HOSTILE_URLS)
+def test_a_hostile_url_is_a_400_naming_its_parameter(
+    admin_client: Client, url: str, parameter: str
+) -> None:
+    response = admin_client.get(url, headers=KEY)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_parameter"
+    assert parameter in error["message"]
+
+
+def test_admin_text_longer_than_the_catalog_holds_is_refused(admin_client: Client) -> None:
+    words = " ".join(f"w{n:07d}" for n in range(140_000))  # 1.2 MB of distinct words
+    for field, value in (("category", "".join(chr(65 + n % 26) for n in range(4_000))),
+                         ("title", "t" * 501), ("brand", "b" * 201),
+                         ("description", words)):
+        body = {"title": "A title", "category": "Home", "price": 1, field: value}
+        response = admin_client.put("/v1/products/HOSTILE-1", json=body, headers=KEY)
+        assert response.status_code == 400, (field, response.text[:200])
+        error = response.json()["error"]
+        assert error["code"] == "invalid_product"
+        assert error["details"]["problems"][0]["field"] == field
+    assert admin_client.get("/v1/products/HOSTILE-1").status_code == 404

@@ -90,7 +90,7 @@ def test_one_impression_is_stored_with_its_fields(
 ) -> None:
     before = datetime.now(UTC)
     body = a_search_event(products[0], request_id="01234567-89AB-CDEF-0123-456789ABCDEF",
-                          position=3, query="  Red Shoes ", user_id="shopper-7",
+                          position=3, query="  Red\x00 Shoes\n", user_id="shopper-7",
                           session_id="s-7", event_type="Impression")
     response = client.post(URL, json=body)
     assert response.status_code == 201, response.text
@@ -101,7 +101,7 @@ def test_one_impression_is_stored_with_its_fields(
     assert {k: v for k, v in row.items() if k != "received_at"} == {
         "event_id": body["event_id"], "request_id": REQUEST_ID, "event_type": "impression",
         "product_id": products[0], "position": 3, "user_id": "shopper-7",
-        "session_id": "s-7", "query": "Red Shoes",
+        "session_id": "s-7", "query": "Red Shoes",  # trimmed, the NUL cleaned away
         "occurred_at": datetime(2025, 3, 1, 10, tzinfo=UTC),
     }
     assert before <= row["received_at"] <= datetime.now(UTC)
@@ -156,7 +156,6 @@ def test_an_unknown_product_is_refused(client: Client, resources: Resources) -> 
     ({"position": "3"}, "position", None),
     ({"position": 2.5}, "position", None),
     ({"query": "x" * 201}, "query", "longer than 200 characters"),
-    ({"query": "red\nshoes"}, "query", "control character"),
     ({"product_id": ""}, "product_id", None),
     ({"product_id": "  "}, "product_id", "is empty"),
     ({"user_id": "u" * 129}, "user_id", None),

@@ -338,3 +338,30 @@ def test_progress_is_reported(db: Database, tmp_path: Path) -> None:
     assert report.inserted == 25_000
     assert [p.rows_read for p in seen] == [10_000, 20_000, 25_000]
     assert seen[-1].bytes_read == seen[-1].bytes_total == path.stat().st_size
+
+
+def test_a_scraped_feed_with_stray_control_characters_loads_cleaned(
+    db: Database, tmp_path: Path
+) -> None:
+    feed = [PRODUCTS_HEADER]
+    for i in range(20):
+        title, description, tags = f"Product {i}", f"Line one\nline two of {i}", "tag"
+        if i % 4 == 0:  # five rows of twenty carry the junk scrapers leave behind
+            title = f"Product\x00 {i}\x1f"
+            description = f"Bell\x07 and form feed\x0c of {i}\nkept line"
+            tags = "tag|t\x0bag"
+        feed.append(f'F{i},{title},Home,,Brand,{10 + i},"{description}",{tags},2024-01-01')
+    report = import_products(db, write(tmp_path, "feed.csv", "\n".join(feed) + "\n"))
+    assert report.committed and report.inserted == 20 and report.error_count == 0
+    assert report.cleaned_rows == 5
+    assert "5 with control characters cleaned" in report.summary()
+    title, description, tags = rows(
+        db, "SELECT title, description, tags FROM products WHERE product_id = 'F0'")[0]
+    assert (title, tags) == ("Product 0", ["tag", "t ag"])
+    assert description == "Bell  and form feed  of 0\nkept line"
+
+
+def test_an_id_with_a_control_character_is_still_refused(db: Database, tmp_path: Path) -> None:
+    feed = f"{PRODUCTS_HEADER}\nP\x001,Title,Home,,,1,,,2024-01-01\n"
+    report = aborted(import_products, db, write(tmp_path, "bad.csv", feed))
+    assert report.error_count == 1 and "product_id" in report.errors[0].reason
