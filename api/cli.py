@@ -277,6 +277,8 @@ def _print_import_report(report: Any) -> None:
     print(f"{report.kind}: read {report.rows_read:,}, valid {report.rows_valid:,}, "
           f"inserted {report.inserted:,}, updated {report.updated:,}, "
           f"duplicates skipped {report.skipped_duplicates:,}, invalid {report.error_count:,}"
+          + (f", control characters cleaned in {report.cleaned_rows:,}" if report.cleaned_rows
+             else "")
           + ("" if report.committed else " (nothing written)"))
     for err in report.errors[:20]:
         print(f"  line {err.line}: {err.reason}", file=sys.stderr)
@@ -542,8 +544,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def _reindex_in_process(resources: Any) -> None:
     from indexing.pipeline import reindex
 
-    result = reindex(resources.database, resources.store, resources.settings,
-                     resources.encoder(), progress=_progress_printer())
+    # The serving engine bounds statements; a reindex runs long ones on an engine of its own.
+    database = resources.database.unbounded()
+    try:
+        result = reindex(database, resources.store, resources.settings, resources.encoder(),
+                         progress=_progress_printer())
+    finally:
+        database.close()
     resources.index.refresh()
     print(f"index version {result.version} is live: {result.n_items:,} items, "
           f"{result.n_users:,} users ({sum(result.timings.values()):.1f}s)")

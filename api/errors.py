@@ -8,6 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sqlalchemy_exc
 
 log = logging.getLogger(__name__)
 
@@ -15,9 +16,23 @@ log = logging.getLogger(__name__)
 class ApiError(HTTPException):
     """An error with a stable machine-readable code."""
 
-    def __init__(self, status_code: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(status_code=status_code, detail=message, extra=details)
+    def __init__(self, status_code: int, code: str, message: str, details: Any = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=message, extra=details,
+                         headers=headers)
         self.code = code
+
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks a client to wait: a database restart, a stalled query."""
+
+
+class DatabaseUnavailable(ApiError):
+    """Postgres did not answer (down, restarting, or a statement past its timeout)."""
+
+    def __init__(self, message: str = "the database is unavailable; retry shortly") -> None:
+        super().__init__(503, "database_unavailable", message,
+                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 class BadParameter(ApiError):
@@ -63,7 +78,17 @@ def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> R
 
 def http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = exc.code if isinstance(exc, ApiError) else _CODES.get(exc.status_code, "error")
-    return _body(exc.status_code, code, str(exc.detail), exc.extra or None)
+    response = _body(exc.status_code, code, str(exc.detail), exc.extra or None)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def database_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Postgres down, restarting, out of connections or past the statement timeout: a 503
+    the client may retry, not a 500. (Bad data in a query stays a 500: that is a bug.)"""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                type(exc).__name__)
+    return http_handler(request, DatabaseUnavailable())
 
 
 def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -74,5 +99,10 @@ def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_handler,
     HTTPException: http_handler,
+    # Connection refused or lost, a statement cancelled by its timeout (QueryCanceled is an
+    # OperationalError), no connection free in the pool in time.
+    sqlalchemy_exc.OperationalError: database_handler,
+    sqlalchemy_exc.InterfaceError: database_handler,
+    sqlalchemy_exc.TimeoutError: database_handler,
     Exception: internal_handler,
 }

@@ -60,7 +60,7 @@ class Resources:
     def open(cls, settings: Settings) -> Resources:
         """Connect, apply pending migrations (before anything reads a table), open the
         vector store and find the live index."""
-        database = open_database(settings)
+        database = open_database(settings, serving=True)
         migrate(database)
         store = open_vector_store(settings)
         index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)

@@ -25,13 +25,26 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 class Database:
     """Owns the SQLAlchemy engine and, in the embedded profile, the Postgres server."""
 
-    def __init__(self, url: str, server: Any | None = None, pool_size: int = 10) -> None:
+    def __init__(self, url: str, server: Any | None = None, pool_size: int = 10,
+                 statement_timeout_ms: int = 0, pool_timeout: float = 30.0,
+                 connect_timeout: int | None = None) -> None:
         self.url = url
         self._server = server
+        connect_args: dict[str, Any] = {}
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        if connect_timeout:
+            connect_args["connect_timeout"] = int(connect_timeout)
         self.engine: Engine = create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            pool_timeout=pool_timeout, connect_args=connect_args,
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def unbounded(self, pool_size: int = 2) -> Database:
+        """Another engine on the same database without the serving limits, for long work
+        (a reindex run inside a serving process); closing it leaves the server running."""
+        return Database(self.url, pool_size=pool_size)
 
     @property
     def embedded(self) -> bool:
@@ -92,13 +105,21 @@ def start_embedded_postgres(pg_dir: Path) -> tuple[str, Any]:
     return sqlalchemy_url(server.get_uri()), server
 
 
-def open_database(settings: Settings, pool_size: int = 10) -> Database:
-    """Connect to `DATABASE_URL`, or start the embedded server when it is unset."""
+def open_database(settings: Settings, pool_size: int = 10, serving: bool = False) -> Database:
+    """Connect to `DATABASE_URL`, or start the embedded server when it is unset. A serving
+    process bounds how long a request may wait on Postgres (statement, pool, connect
+    timeouts); imports and reindexes run long statements and are not bounded."""
+    limits: dict[str, Any] = {}
+    if serving:
+        limits = {"statement_timeout_ms": settings.serving.db_statement_timeout_ms,
+                  "pool_timeout": settings.serving.db_pool_timeout_seconds,
+                  "connect_timeout": settings.serving.db_connect_timeout_seconds}
     if settings.storage.database_url:
-        return Database(sqlalchemy_url(settings.storage.database_url), pool_size=pool_size)
+        return Database(sqlalchemy_url(settings.storage.database_url), pool_size=pool_size,
+                        **limits)
     url, server = start_embedded_postgres(settings.storage.data_dir / "pg")
     log.info("embedded postgres running in %s", settings.storage.data_dir / "pg")
-    return Database(url, server=server, pool_size=pool_size)
+    return Database(url, server=server, pool_size=pool_size, **limits)
 
 
 def alembic_config(url: str) -> Any:
@@ -117,6 +138,8 @@ def migrate(database: Database, revision: str = "head") -> None:
 
     config = alembic_config(database.url)
     with database.engine.begin() as connection:
+        # A migration may build an index over every event: no serving statement timeout.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

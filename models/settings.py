@@ -271,6 +271,14 @@ class ServingSettings(_Group):
         36.0, "An index built longer ago than this is stale: recommendations fall back.", ge=0)
     index_poll_seconds: float = _s(
         2.0, "How often the server checks Postgres for a newly switched index version.", gt=0)
+    db_statement_timeout_ms: int = _s(
+        5000, "Longest a serving request's SQL statement may run before it is cancelled "
+        "(the request answers 503); 0: no limit. Imports and reindexes have none.", ge=0)
+    db_pool_timeout_seconds: float = _s(
+        5.0, "Longest a request waits for a free database connection before answering 503.",
+        gt=0)
+    db_connect_timeout_seconds: int = _s(
+        5, "Longest a new database connection may take to open.", ge=1, le=300)
     fallback_cache_seconds: float = _s(
         300.0, "How long the fallback's popular list, read from Postgres, is reused.", ge=0)
     max_limit: int = _s(100, "Largest `limit` a list endpoint accepts.", ge=1, le=1000)

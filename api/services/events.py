@@ -49,7 +49,7 @@ import msgspec
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import ApiError, BadParameter
+from api.errors import ApiError, BadParameter, DatabaseUnavailable
 from api.schemas.events import (
     REQUEST_ID_PATTERN,
     BatchResult,
@@ -165,10 +165,9 @@ class Ingested(Generic[E]):
         return sum(1 for o in self.outcomes if o.status == status)
 
 
-class StoreUnavailable(ApiError):
+class StoreUnavailable(DatabaseUnavailable):
     def __init__(self) -> None:
-        super().__init__(503, "unavailable",
-                         "the database is unavailable; no event of this request was stored")
+        super().__init__("the database is unavailable; no event of this request was stored")
 
 
 class TooManyEvents(ApiError):

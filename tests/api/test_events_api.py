@@ -330,7 +330,8 @@ def test_a_failed_write_stores_nothing_of_the_request(
     batch[13]["session_id"] = poisoned_session
     response = client.post(URL, json={"events": batch})
     assert response.status_code == 503, response.text
-    assert response.json()["error"]["code"] == "unavailable"
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert int(response.headers["retry-after"]) > 0
     assert not stored(resources, [e["event_id"] for e in batch])
     assert not users_known(resources, [e["user_id"] for e in batch])
 
@@ -348,11 +349,17 @@ def test_an_unreachable_database_answers_503(
                            index=LiveIndex(dead))
         try:
             with TestClient(app=create_app(resources=broken)) as broken_client:
-                response = broken_client.post(URL, json=an_event(products[0][0]))
+                responses = [broken_client.post(URL, json=an_event(products[0][0]))]
+                # Reads too: a 503 the client may retry, never a 500.
+                responses += [broken_client.get(path) for path in (
+                    "/v1/products", f"/v1/products/{products[0][0]}", "/v1/categories",
+                    "/v1/users/U000001/recommendations", "/v1/search?q=shoes")]
         finally:
             dead.engine.dispose()
-    assert response.status_code == 503, response.text
-    assert response.json()["error"]["code"] == "unavailable"
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["code"] == "database_unavailable"
+        assert int(response.headers["retry-after"]) > 0
 
 
 # --- documentation -----------------------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""A serving process bounds how long a request waits on Postgres; long work does not."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import exc, text
+
+from models.db import Database
+
+
+def test_a_serving_engine_cancels_a_statement_past_its_timeout(database: Database) -> None:
+    bounded = Database(database.url, pool_size=1, statement_timeout_ms=100, pool_timeout=1)
+    unbounded = bounded.unbounded(pool_size=1)
+    try:
+        with pytest.raises(exc.OperationalError), bounded.engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(2)"))
+        with bounded.engine.connect() as conn:  # the pool recovers: the next one works
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        with unbounded.engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(0.3)"))
+    finally:
+        bounded.close()
+        unbounded.close()
