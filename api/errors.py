@@ -45,11 +45,6 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", f"{what} {ident!r} not found", {what: ident})
 
 
-class IndexUnavailable(ApiError):
-    def __init__(self, message: str = "no index version is live: run `lodestar reindex`") -> None:
-        super().__init__(503, "index_unavailable", message)
-
-
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
           415: "unsupported_media_type", 422: "unprocessable", 429: "too_many_requests",

@@ -88,6 +88,10 @@ class Metrics:
         self.searches = Counter(
             f"{PREFIX}_searches", "Searches answered, by strategy.", ["strategy"],
             registry=self.registry)
+        self.list_fallbacks = Counter(
+            f"{PREFIX}_list_fallback", "Similar items, bought together and trending answered "
+            "from Postgres alone, by surface and cause.", ["surface", "cause"],
+            registry=self.registry)
         self.search_fallbacks = Counter(
             f"{PREFIX}_search_fallback", "Searches answered from Postgres alone, by cause.",
             ["cause"], registry=self.registry)

@@ -48,6 +48,16 @@ class LexicalRetriever:
         complete, partial = self.search_tiers(terms, filter, limit)
         return complete + partial
 
+    def search_any(self, terms: Sequence[str], filter: Filter, limit: int
+                   ) -> list[tuple[str, float]]:
+        """(product id, score), best first, of products with any of the terms (those with
+        more of them rank higher); only the first `search_partial_rank_cap` matches the
+        index yields are ranked, as for a search's any-word tier."""
+        if not terms or limit <= 0:
+            return []
+        where, params = sql_filter(filter)
+        return self._run(list(terms), where, params, limit, (), self.partial_cap or None)
+
     def search_tiers(self, terms: Sequence[str], filter: Filter, limit: int
                      ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The products that contain every term, and those that contain only some (found

@@ -1,12 +1,15 @@
-"""Lists about a product or the shop for one request: bought together, and trending."""
+"""Lists about a product or the shop for one request: bought together, and trending; each
+from Postgres alone when the index cannot answer."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from api.resources import Resources
-from api.services.similar import embedder, live_view
+from api.services.similar import embedder, with_fallback
 from retrieval import lists
+from retrieval.fallback import text_neighbours, trending_list
 from retrieval.filters import ItemFilters
 from retrieval.results import ListResult
 
@@ -17,10 +20,18 @@ def bought_together(resources: Resources, product_id: str, limit: int,
     the request asks for out-of-stock ones (`in_stock=false`)."""
     if filters.in_stock is None:
         filters = dataclasses.replace(filters, in_stock=True)
-    return lists.bought_together(resources.store, resources.settings, live_view(resources),
-                                 product_id, limit, filters, embedder(resources))
+    return with_fallback(
+        resources, "bought_together",
+        lambda view: lists.bought_together(resources.store, resources.settings, view,
+                                           product_id, limit, filters, embedder(resources)),
+        lambda: text_neighbours(resources.database, resources.lexical, product_id, limit,
+                                filters, other_subcategories_first=True))
 
 
 def trending(resources: Resources, limit: int, filters: ItemFilters) -> ListResult:
     """The most popular in-stock products now."""
-    return lists.trending(resources.store, live_view(resources), limit, filters)
+    return with_fallback(
+        resources, "trending",
+        lambda view: lists.trending(resources.store, view, limit, filters),
+        lambda: trending_list(resources.fallback.rows(resources.database, resources.settings),
+                              filters, limit, time.time()))

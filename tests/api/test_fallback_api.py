@@ -127,3 +127,48 @@ def test_search_with_no_live_index_answers_from_postgres(resources: Resources) -
         body = c.get("/v1/search", params={"q": "shoes"}).json()
         assert body["strategy"] == "lexical"
         assert all(i["reason"]["matched"] == ["lexical"] for i in body["items"])
+
+
+def _popular_in_stock_product(resources: Resources) -> str:
+    with resources.database.engine.connect() as conn:
+        return str(conn.execute(text(
+            "SELECT p.product_id FROM events e JOIN products p USING (product_id) "
+            "WHERE p.in_stock GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")).scalar_one())
+
+
+@pytest.mark.parametrize("cause", ["vector_store_failed", "no_index"])
+def test_every_list_answers_from_postgres_when_the_index_cannot(
+    resources: Resources, cause: str
+) -> None:
+    store, index = resources.store, resources.index
+    if cause == "vector_store_failed":
+        store = open_vector_store(resources.settings)
+        store.close()  # every call now fails, as a store that went away does
+    else:
+        index = LiveIndex(resources.database)  # never refreshed: no version
+    served = Resources(settings=resources.settings.replace(index_poll_seconds=3600.0),
+                       database=resources.database, store=store, index=index,
+                       encoder=resources.encoder())
+    product = _popular_in_stock_product(resources)
+    with TestClient(app=create_app(resources=served)) as c:
+        for path, surface in ((f"/v1/products/{product}/similar?limit=5", "similar"),
+                              (f"/v1/products/{product}/bought-together?limit=5",
+                               "bought_together"),
+                              ("/v1/trending?limit=5", "trending")):
+            response = c.get(path)
+            assert response.status_code == 200, (path, response.text)
+            body = response.json()
+            assert body["strategy"] == "fallback" and body["model_version"] is None
+            assert len(body["items"]) == 5, path
+            assert product not in {i["product_id"] for i in body["items"]} or (
+                surface == "trending")
+            assert metric(c, f'lodestar_list_fallback_total{{cause="{cause}",'
+                             f'surface="{surface}"}}') == 1
+        trending = c.get("/v1/trending?limit=10").json()["items"]
+        assert all(i["in_stock"] for i in trending)
+        assert max(Counter(i["category"] for i in trending).values()) <= 3
+        category = trending[0]["category"]
+        within = c.get("/v1/trending", params={"category": category, "limit": 3}).json()
+        assert {i["category"] for i in within["items"]} == {category}
+        assert c.get("/v1/products/NO-SUCH/similar").status_code == 404
+        assert c.get("/v1/users/U000001/home").status_code == 200
