@@ -56,6 +56,9 @@ INGEST_RESPONSES = {
     ),
     400: ResponseSpec(_ERROR, generate_examples=False,
                       description="Malformed body, or the one event was refused."),
+    409: ResponseSpec(_ERROR, generate_examples=False,
+                      description="One event whose event_id was stored before with other "
+                      "content (`conflict`); the stored event is kept."),
     413: ResponseSpec(_ERROR, generate_examples=False,
                       description="More events than LODESTAR_EVENTS_BATCH_MAX."),
     503: ResponseSpec(_ERROR, generate_examples=False,

@@ -24,9 +24,11 @@ Rules, stated once (the README repeats them):
   a live shop shows only catalog products, so an unknown id is a client bug. (The CSV
   import accepts such events because history may precede the catalog.) The catalog is
   asked once per request, for all the batch's products.
-- An `event_id` already stored makes the event a `duplicate`; the stored event is kept as
-  it is. Within one batch the first occurrence of an `event_id` is processed; later ones
-  are `duplicate` when they are identical and refused with `conflict` when they differ.
+- An `event_id` already stored makes an identical event a `duplicate`; one that differs
+  (another shopper, product, type, time...) is refused with `conflict` (409 alone), and
+  the stored event is kept as it is. Within one batch the first occurrence of an
+  `event_id` is processed; later ones are `duplicate` when they are identical and refused
+  with `conflict` when they differ.
 - Every event stored by one request is written in one transaction, with the product's
   catalog price, together with its shopper in `users` when new; a database failure
   writes nothing and answers 503 `unavailable`.
@@ -401,6 +403,21 @@ def settle_repeats(
     return kept, repeats
 
 
+def against_stored(index: int, event: E, stored: E | None) -> Outcome:
+    """The outcome of an event whose id was stored before (`stored`, as read back): a
+    `duplicate` when identical, else refused as a `conflict` naming what differs. The
+    stored event is kept either way; a different event cannot hide behind a used id."""
+    if stored is None or stored == event:
+        return Outcome(index, event.event_id, DUPLICATE, None, event.request_id)
+    differs = [f.name for f in dataclasses.fields(event)
+               if f.compare and getattr(stored, f.name) != getattr(event, f.name)]
+    refused = EventRefused.one(
+        CONFLICT, "event_id",
+        f"{show(event.event_id)} was stored before with a different {', '.join(differs)}",
+    )
+    return Outcome(index, event.event_id, REJECTED, refused, event.request_id)
+
+
 def echoed_id(raw: Any) -> str | None:
     """The event_id of a refused event, for the client to match results up; only when it
     is a string of acceptable length, so a refusal never echoes a megabyte back."""
@@ -432,6 +449,11 @@ _INSERT_EVENTS = text("""
     ORDER BY e.event_id COLLATE "C"
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id""")
+
+_STORED_EVENTS = text("""
+    SELECT event_id, user_id, product_id, event_type, occurred_at, session_id, device_type,
+           dwell_ms
+    FROM events WHERE event_id = ANY(CAST(:ids AS text[]))""")
 
 _INSERT_USERS = text("""
     INSERT INTO users (user_id)
@@ -478,13 +500,15 @@ def _store(
     if not kept:
         return []
     written = set(conn.execute(_INSERT_EVENTS, _columns([e for _, e in kept])).scalars())
+    before = {row.event_id: NewEvent(*row) for row in conn.execute(
+        _STORED_EVENTS, {"ids": [e.event_id for _, e in kept if e.event_id not in written]})}
     stored: list[NewEvent] = []
     for index, event in kept:
-        new = event.event_id in written
-        outcomes[index] = Outcome(index, event.event_id, ACCEPTED if new else DUPLICATE, None,
-                                  event.request_id)
-        if new:
+        if event.event_id in written:
+            outcomes[index] = Outcome(index, event.event_id, ACCEPTED, None, event.request_id)
             stored.append(event)
+        else:
+            outcomes[index] = against_stored(index, event, before.get(event.event_id))
     if stored:
         conn.execute(_INSERT_USERS, {"ids": sorted({e.user_id for e in stored})})
     return stored
@@ -559,10 +583,12 @@ def batch_result(ingested: Ingested[Any]) -> BatchResult:
 
 def single_result(ingested: Ingested[Any]) -> tuple[EventStatus, int]:
     """The answer to one event and its status code: 201 stored now, 200 stored before.
-    A refused event raises ApiError (400) naming the field at fault."""
+    A refused event raises ApiError naming the field at fault: 409 for an event_id stored
+    before with other content, else 400."""
     outcome = ingested.outcomes[0]
     if outcome.error is not None or outcome.event_id is None or outcome.status == REJECTED:
         error = outcome.error or EventRefused.one(INVALID, "event", "refused")
-        raise ApiError(400, error.code, str(error), {"parameter": error.field})
+        raise ApiError(409 if error.code == CONFLICT else 400, error.code, str(error),
+                       {"parameter": error.field})
     status = 201 if outcome.status == ACCEPTED else 200
     return EventStatus(outcome.event_id, outcome.status, outcome.request_id), status

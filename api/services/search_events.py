@@ -32,12 +32,12 @@ from sqlalchemy import Connection, text
 from api.schemas.search_events import MAX_QUERY_LENGTH, SearchEventIn
 from api.services.events import (
     ACCEPTED,
-    DUPLICATE,
     REJECTED,
     UNKNOWN_PRODUCT,
     EventRefused,
     Ingested,
     Outcome,
+    against_stored,
     ingest_with,
     parse_request_id,
     settle_repeats,
@@ -134,6 +134,11 @@ _INSERT = text("""
     RETURNING event_id""")
 
 
+_STORED = text(f"""
+    SELECT {", ".join(_COLUMNS)} FROM search_events
+    WHERE event_id = ANY(CAST(:ids AS text[]))""")
+
+
 def _store(
     conn: Connection, valid: Sequence[tuple[int, NewSearchEvent]], outcomes: list[Outcome | None]
 ) -> list[NewSearchEvent]:
@@ -157,9 +162,13 @@ def _store(
         return []
     columns = {name: [getattr(event, name) for _, event in kept] for name in _COLUMNS}
     written = set(conn.execute(_INSERT, columns).scalars())
+    before = {row.event_id: NewSearchEvent(**row._mapping) for row in conn.execute(
+        _STORED, {"ids": [e.event_id for _, e in kept if e.event_id not in written]})}
     for index, event in kept:
-        status = ACCEPTED if event.event_id in written else DUPLICATE
-        outcomes[index] = Outcome(index, event.event_id, status, None, event.request_id)
+        if event.event_id in written:
+            outcomes[index] = Outcome(index, event.event_id, ACCEPTED, None, event.request_id)
+        else:
+            outcomes[index] = against_stored(index, event, before.get(event.event_id))
     return [event for _, event in kept if event.event_id in written]
 
 

@@ -109,11 +109,20 @@ def test_one_event_is_stored_then_a_duplicate(
     assert (row["user_id"], row["event_type"], row["dwell_ms"]) == (body["user_id"], "click", 1200)
     assert users_known(resources, [body["user_id"]]) == {body["user_id"]}
 
-    again = client.post(URL, json={**body, "dwell_ms": 99})
+    again = client.post(URL, json=body)
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "duplicate"
+    # The same id with other content is not a duplicate: refused, never silently dropped.
+    other = client.post(URL, json={**body, "dwell_ms": 99, "user_id": "someone-else"})
+    assert other.status_code == 409, other.text
+    error = other.json()["error"]
+    assert error["code"] == "conflict" and error["details"] == {"parameter": "event_id"}
+    assert "user_id" in error["message"] and "dwell_ms" in error["message"]
     # The stored event is kept as it was.
     assert stored(resources, [body["event_id"]])[body["event_id"]]["dwell_ms"] == 1200
+    batch = client.post(URL, json={"events": [body, {**body, "event_type": "purchase"}]})
+    assert [r["status"] for r in batch.json()["results"]] == ["duplicate", "rejected"]
+    assert batch.json()["results"][1]["error"]["code"] == "conflict"
 
 
 def test_time_defaults_to_now_and_no_zone_means_utc(

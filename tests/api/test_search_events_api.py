@@ -126,10 +126,13 @@ def test_a_repeat_is_a_duplicate_and_the_stored_event_is_kept(
 ) -> None:
     body = a_search_event(products[0], position=2)
     assert client.post(URL, json=body).status_code == 201
-    again = client.post(URL, json={**body, "position": 9})
+    again = client.post(URL, json=body)
     assert again.status_code == 200, again.text
     assert again.json() == {"event_id": body["event_id"], "status": "duplicate",
                             "request_id": REQUEST_ID}
+    other = client.post(URL, json={**body, "position": 9})
+    assert other.status_code == 409, other.text
+    assert other.json()["error"]["code"] == "conflict"
     assert stored(resources, [body["event_id"]])[body["event_id"]]["position"] == 2
 
 
