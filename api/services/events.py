@@ -173,12 +173,19 @@ class StoreUnavailable(DatabaseUnavailable):
 
 
 class TooManyEvents(ApiError):
-    def __init__(self, count: int, cap: int) -> None:
+    def __init__(self, count: int | None, cap: int, size: int = 0) -> None:
+        got = f"got {count}" if count is not None else (
+            f"got a body of {size:,} bytes, more than {cap} events can take")
         super().__init__(
             413, "payload_too_large",
-            f"events: at most {cap} events per request (LODESTAR_EVENTS_BATCH_MAX), got {count}",
+            f"events: at most {cap} events per request (LODESTAR_EVENTS_BATCH_MAX), {got}",
             {"parameter": "events", "max": cap},
         )
+
+
+MAX_EVENT_BYTES = 8_192
+"""The most one event's JSON may take (every field at its longest, escaped): a body larger
+than the batch cap times this is refused before it is decoded."""
 
 
 # --- the body --------------------------------------------------------------------------------
@@ -210,38 +217,69 @@ def _is_utf8(body: bytes) -> bool:
 def parse_body(body: bytes, batch_max: int) -> tuple[list[Any], bool]:
     """Split a request body into its events (still raw JSON values) and whether it was a
     batch. Raises BadParameter for a body that is malformed as a whole, TooManyEvents
-    for a batch over the cap. Events themselves are checked later, one by one."""
+    for a batch over the cap or a body larger than such a batch can be. Events themselves
+    are checked later, one by one.
+
+    Bounded before work: the body's size is checked first, then only its outline is
+    decoded (the top-level keys, the array's elements as raw slices), so a batch over the
+    cap is refused before any of its events is built."""
     if not body.strip():
         raise BadParameter("body", 'is empty: send one event object or {"events": [...]}')
+    if len(body) > batch_max * MAX_EVENT_BYTES:
+        raise TooManyEvents(None, batch_max, len(body))
     try:
-        value = msgspec.json.decode(body)
-    except RecursionError:
-        raise BadParameter("body", "is not valid JSON (nested too deeply)") from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        # Told apart here rather than by the decoder's wording, which differs by version.
-        if not _is_utf8(body):
-            raise BadParameter("body", "is not valid UTF-8") from None
-        raise BadParameter("body", f"is not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
+        top = _decode(body, dict[str, msgspec.Raw])
+    except msgspec.ValidationError:
         raise BadParameter(
-            "body", f'must be one event object or {{"events": [...]}}, not {_kind(value)}'
-        )
-    if "events" not in value:
-        return [value], False
-    others = [key for key in value if key != "events"]
+            "body", f'must be one event object or {{"events": [...]}}, not {_kind_of(body)}'
+        ) from None
+    if "events" not in top:
+        return [{key: _decode(value) for key, value in top.items()}], False
+    others = [key for key in top if key != "events"]
     if others:
         raise BadParameter(
             others[0][:MAX_ID_LENGTH],
             f"a batch holds only `events`; unknown field(s) {', '.join(map(show, others[:5]))}",
         )
-    events = value["events"]
-    if not isinstance(events, list):
-        raise BadParameter("events", f"must be an array of event objects, not {_kind(events)}")
-    if not events:
+    try:
+        raw_events = _decode(top["events"], list[msgspec.Raw])
+    except msgspec.ValidationError:
+        kind = _kind_of(bytes(top["events"]))
+        raise BadParameter("events", f"must be an array of event objects, not {kind}") from None
+    if not raw_events:
         raise BadParameter("events", "must hold at least one event")
-    if len(events) > batch_max:
-        raise TooManyEvents(len(events), batch_max)
+    if len(raw_events) > batch_max:
+        raise TooManyEvents(len(raw_events), batch_max)
+    events: list[Any] = _decode(top["events"])  # within the cap: decoded in one pass
     return events, True
+
+
+def _decode(data: bytes | msgspec.Raw, type: Any = Any) -> Any:
+    """JSON as `type`; a body that is not JSON, or not UTF-8, is refused whole (400)."""
+    try:
+        return msgspec.json.decode(data, type=type)
+    except RecursionError:
+        raise BadParameter("body", "is not valid JSON (nested too deeply)") from None
+    except msgspec.ValidationError:
+        if type is not Any:
+            raise  # the outline is not of the expected shape: the caller names it
+        raise BadParameter("body", "is not valid JSON (a number out of range)") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # Told apart here rather than by the decoder's wording, which differs by version.
+        if not _is_utf8(bytes(data)):
+            raise BadParameter("body", "is not valid UTF-8") from None
+        raise BadParameter("body", f"is not valid JSON ({exc})") from None
+
+
+_KINDS = {ord("{"): "an object", ord("["): "an array", ord('"'): "a string",
+          ord("n"): "null",
+          ord("t"): "a boolean", ord("f"): "a boolean"}
+
+
+def _kind_of(data: bytes) -> str:
+    """The kind of the JSON value `data` holds, from its first character (valid JSON)."""
+    first = data.lstrip()[:1]
+    return _KINDS.get(first[0], "a number") if first else "nothing"
 
 
 # --- one event: pure -------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def test_a_body_is_one_event_or_a_batch() -> None:
     (b'{"event_id": ', "body: is not valid JSON"),
     (b'{"event_id": "\xff"}', "body: is not valid UTF-8"),
     (b'\xff\xfe{}', "body: is not valid UTF-8"),
-    (b"[" * 50_000 + b"]" * 50_000, "body: is not valid JSON (nested too deeply)"),
+    (b'{"events": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+     "body: is not valid JSON (nested too deeply)"),
+    (b"[" * 50_000 + b"]" * 50_000, "body: must be one event object"),
     (b"[1, 2, 3]", "body: must be one event object or {\"events\": [...]}, not an array"),
     (b'"view"', "not a string"),
     (b"null", "not null"),
@@ -64,9 +66,22 @@ def test_a_body_is_one_event_or_a_batch() -> None:
 ])
 def test_a_malformed_body_is_refused_whole(body: bytes, named: str) -> None:
     with pytest.raises(ApiError) as caught:
-        parse_body(body, 10)
+        parse_body(body, 1000)
     assert caught.value.status_code == 400
     assert named in str(caught.value.detail)
+
+
+def test_a_body_too_large_for_the_cap_is_refused_before_it_is_decoded() -> None:
+    # About 9 MB of empty event objects: more than 1,000 events of any size can take.
+    body = b'{"events": [' + b",".join([b"{}"] * 3_000_000) + b"]}"
+    with pytest.raises(ApiError) as caught:
+        parse_body(body, 1000)
+    assert caught.value.status_code == 413
+    assert caught.value.extra == {"parameter": "events", "max": 1000}
+    # Within the size bound, the cap is counted on the outline of the array.
+    with pytest.raises(ApiError) as counted:
+        parse_body(b'{"events": [' + b",".join([b"{}"] * 1001) + b"]}", 1000)
+    assert counted.value.status_code == 413 and "got 1001" in str(counted.value.detail)
 
 
 def test_a_batch_over_the_cap_is_refused_naming_it() -> None:
