@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 
 from api import schemas
 from api.auth import admin_guard
-from api.controllers.params import PathId
+from api.controllers.params import ADMIN_ERRORS, PathId
 from api.errors import ApiError, NotFound
 from api.resources import Resources
 from api.services import jobs as jobs_service
@@ -51,14 +51,14 @@ class AdminController(Controller):
     tags = ["admin"]
     guards = [admin_guard]
 
-    @post("/reindex", status_code=202, sync_to_thread=True)
+    @post("/reindex", status_code=202, sync_to_thread=True, responses=ADMIN_ERRORS)
     def start_reindex(self, resources: NamedDependency[Resources]) -> JobStarted:
         """Start a reindex in the background (admin: X-Admin-Key); 409 while one runs. The
         live version keeps serving until the new one is switched in."""
         job_id = jobs_service.start_reindex(resources)
         return JobStarted(job_id, "running", f"/v1/admin/jobs/{job_id}")
 
-    @get("/jobs/{job_id:str}", sync_to_thread=True)
+    @get("/jobs/{job_id:str}", sync_to_thread=True, responses=ADMIN_ERRORS)
     def job(self, resources: NamedDependency[Resources],
             job_id: PathId) -> jobs.JobInfo:
         """A job's stage, progress, errors and, once done, its result. `lost` when its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api import schemas
@@ -20,7 +21,9 @@ class HealthController(Controller):
         """The process is up."""
         return schemas.Health(status="ok")
 
-    @get("/ready", sync_to_thread=True)
+    @get("/ready", sync_to_thread=True, responses={503: ResponseSpec(
+        schemas.Readiness, generate_examples=False,
+        description="Not ready: `missing` says what is not usable yet.")})
     def ready(self, resources: NamedDependency[Resources]) -> Response[schemas.Readiness]:
         """200 only when Postgres, the vector store and a live index are all usable and
         search's encoder and vocabulary are loaded. An
@@ -59,7 +62,8 @@ class HealthController(Controller):
         )
         return Response(body, status_code=200 if not missing else 503)
 
-    @get("/metrics", sync_to_thread=False)
+    # Scraped by Prometheus, not called by clients: not part of the OpenAPI document.
+    @get("/metrics", sync_to_thread=False, include_in_schema=False)
     def metrics(self, resources: NamedDependency[Resources]) -> Response[bytes]:
         """Prometheus text: requests and their latency per route and status, lists served
         per strategy, fallbacks per cause, the live index's version, age and staleness, the

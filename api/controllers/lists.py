@@ -7,6 +7,8 @@ from litestar import Controller, get
 from api import schemas
 from api.controllers.params import (
     FILTERS,
+    LIST_ERRORS,
+    PRODUCT_ERRORS,
     Filters,
     Limit,
     PathId,
@@ -23,7 +25,8 @@ class ListsController(Controller):
     tags = ["lists"]
     dependencies = FILTERS
 
-    @get("/products/{product_id:str}/bought-together", sync_to_thread=True)
+    @get("/products/{product_id:str}/bought-together", sync_to_thread=True,
+         responses=PRODUCT_ERRORS)
     def bought_together(self, resources: Res, product_id: PathId, filters: Filters,
                         limit: Limit = 10) -> schemas.ListResponse:
         """Products often bought with this one, best first, topped up with related items
@@ -40,7 +43,7 @@ class ListsController(Controller):
             category=filters.category,
         )
 
-    @get("/trending", sync_to_thread=True)
+    @get("/trending", sync_to_thread=True, responses=LIST_ERRORS)
     def trending(self, resources: Res, filters: Filters,
                  limit: Limit = 10) -> schemas.ListResponse:
         """The most popular in-stock products now (time-decayed popularity), at most three

@@ -8,6 +8,7 @@ from litestar import Controller, MediaType, get
 from litestar.di import NamedDependency
 
 from api import schemas
+from api.controllers.params import LIST_ERRORS
 from api.resources import Resources
 from api.services import catalog
 
@@ -28,7 +29,7 @@ class CategoryController(Controller):
     path = "/v1/categories"
     tags = ["products"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=LIST_ERRORS)
     def categories(self, resources: NamedDependency[Resources]) -> schemas.CategoryList:
         """Categories of the catalog with their product counts."""
         return schemas.CategoryList(items=catalog.category_counts(resources.database))

@@ -7,8 +7,10 @@ import uuid
 from typing import Annotated
 
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
+from api import schemas
 from api.errors import BadParameter
 from api.resources import Resources
 from data.parsers import MAX_ID_LENGTH, MAX_LABEL_LENGTH
@@ -23,6 +25,28 @@ Id = Annotated[str | None, QueryParameter(min_length=1, max_length=MAX_ID_LENGTH
 Text = Annotated[str | None, QueryParameter(max_length=MAX_LABEL_LENGTH)]
 MAX_OFFSET = 1_000_000_000
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+
+
+_ERROR_MEANINGS = {
+    400: "Bad input: the message names the parameter at fault (`invalid_parameter`, ...).",
+    403: "Admin endpoints: X-Admin-Key missing or wrong, or LODESTAR_ADMIN_KEY unset.",
+    404: "No such product (or job).",
+    409: "A conflict with the stored state (a reindex already running, ...).",
+    413: "More than the endpoint takes in one request.",
+    503: "Postgres does not answer (`database_unavailable`, with Retry-After).",
+}
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error answers a handler documents, all in the one envelope."""
+    return {status: ResponseSpec(schemas.ErrorResponse, generate_examples=False,
+                                 description=_ERROR_MEANINGS[status])
+            for status in statuses}
+
+
+LIST_ERRORS = errors(400, 503)
+PRODUCT_ERRORS = errors(400, 404, 503)
+ADMIN_ERRORS = errors(400, 403, 404, 409, 503)
 
 
 def request_id() -> str:

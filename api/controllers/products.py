@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, delete, get, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from api import schemas
 from api.auth import admin_guard
 from api.controllers.admin import BatchWrite, ProductDeleted, ProductWrite, TooManyProducts
 from api.controllers.params import (
+    ADMIN_ERRORS,
     FILTERS,
+    LIST_ERRORS,
+    PRODUCT_ERRORS,
     Filters,
     Limit,
     Offset,
@@ -17,6 +21,7 @@ from api.controllers.params import (
     Res,
     Text,
     check_limit,
+    errors,
     request_id,
 )
 from api.errors import NotFound
@@ -30,7 +35,7 @@ class ProductController(Controller):
     path = "/v1/products"
     tags = ["products"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=LIST_ERRORS)
     def list_products(
         self,
         resources: Res,
@@ -45,7 +50,7 @@ class ProductController(Controller):
         return schemas.ProductPage(items=items, total=total, limit=limit, offset=offset,
                                    request_id=request_id())
 
-    @get("/{product_id:str}", sync_to_thread=True)
+    @get("/{product_id:str}", sync_to_thread=True, responses=PRODUCT_ERRORS)
     def get_product(self, resources: Res, product_id: PathId) -> schemas.Product:
         """One product from the catalog."""
         product = catalog.get_product(resources.database, product_id)
@@ -53,7 +58,8 @@ class ProductController(Controller):
             raise NotFound("product", product_id)
         return product
 
-    @get("/{product_id:str}/similar", sync_to_thread=True, dependencies=FILTERS)
+    @get("/{product_id:str}/similar", sync_to_thread=True, dependencies=FILTERS,
+         responses=PRODUCT_ERRORS)
     def similar(self, resources: Res, product_id: PathId, filters: Filters,
                 limit: Limit = 10) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
@@ -70,7 +76,9 @@ class ProductController(Controller):
 
     # --- admin writes ------------------------------------------------------------------
 
-    @put("/{product_id:str}", guards=[admin_guard], sync_to_thread=True)
+    @put("/{product_id:str}", guards=[admin_guard], sync_to_thread=True,
+         responses={**ADMIN_ERRORS, 201: ResponseSpec(
+             ProductWrite, generate_examples=False, description="Created.")})
     def put_product(self, resources: Res, product_id: PathId,
                     data: JSONBody[ProductIn]) -> Response[ProductWrite]:
         """Create or update one product (admin: X-Admin-Key). It is embedded and written to
@@ -83,7 +91,8 @@ class ProductController(Controller):
                             written.indexed_into)
         return Response(body, status_code=201 if written.created[0] else 200)
 
-    @put("/", guards=[admin_guard], sync_to_thread=True)
+    @put("/", guards=[admin_guard], sync_to_thread=True,
+         responses={**ADMIN_ERRORS, **errors(413)})
     def put_products(self, resources: Res, data: JSONBody[ProductBatch]) -> BatchWrite:
         """Create or update a batch of products (admin), each naming its `product_id`; all
         are stored or, if one is invalid, none."""
@@ -96,7 +105,7 @@ class ProductController(Controller):
         return BatchWrite(n_created, len(products) - n_created, written.indexed_into,
                           [catalog.to_schema(r) for r in written.rows])
 
-    @delete("/{product_id:str}", guards=[admin_guard], status_code=200,
+    @delete("/{product_id:str}", guards=[admin_guard], status_code=200, responses=ADMIN_ERRORS,
             sync_to_thread=True)
     def delete_product(self, resources: Res, product_id: PathId) -> ProductDeleted:
         """Remove a product from the catalog and the index (admin); its events stay."""

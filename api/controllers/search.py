@@ -8,7 +8,16 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api import schemas
-from api.controllers.params import FILTERS, Filters, Id, Limit, Res, check_limit, request_id
+from api.controllers.params import (
+    FILTERS,
+    LIST_ERRORS,
+    Filters,
+    Id,
+    Limit,
+    Res,
+    check_limit,
+    request_id,
+)
 from api.services.present import present
 from api.services.search import search, understood
 
@@ -19,7 +28,7 @@ class SearchController(Controller):
     path = "/v1/search"
     tags = ["search"]
 
-    @get("/", sync_to_thread=True, dependencies=FILTERS)
+    @get("/", sync_to_thread=True, dependencies=FILTERS, responses=LIST_ERRORS)
     def search(
         self,
         resources: Res,

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from api import schemas
 from api.controllers.params import (
     FILTERS,
+    LIST_ERRORS,
     Filters,
     Id,
     Limit,
@@ -37,7 +38,8 @@ class UserController(Controller):
     path = "/v1/users"
     tags = ["recommendations"]
 
-    @get("/{user_id:str}/recommendations", sync_to_thread=True, dependencies=FILTERS)
+    @get("/{user_id:str}/recommendations", sync_to_thread=True, dependencies=FILTERS,
+         responses=LIST_ERRORS)
     def recommendations(
         self,
         resources: Res,
@@ -67,7 +69,7 @@ class UserController(Controller):
             user_id=user_id, items=present(result, schemas.RankedItem),
             strategy=result.strategy, model_version=result.version, request_id=request_id())
 
-    @get("/{user_id:str}/home", sync_to_thread=True)
+    @get("/{user_id:str}/home", sync_to_thread=True, responses=LIST_ERRORS)
     def home(
         self,
         resources: Res,

@@ -296,7 +296,7 @@ def _unknown_fields(raw: Mapping[str, Any], fields: Sequence[str]) -> EventRefus
     more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
     return EventRefused.one(
         INVALID,
-        unknown[0][:MAX_ID_LENGTH],
+        unknown[0][:MAX_ID_LENGTH] or "event",  # a key may be empty: name the event
         f"unknown field(s) {', '.join(described)}{more}; an event has {', '.join(fields)}",
     )
 
