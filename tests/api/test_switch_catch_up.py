@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from api.resources import Resources
 from indexing.pipeline import reindex
+from indexing.vectorstore import open_vector_store
 from indexing.vectorstore.port import point_id
 
 
@@ -33,3 +34,23 @@ def test_a_switch_indexes_writes_and_deletions_the_build_missed(resources: Resou
     assert resources.refresh_index()
     assert resources.index.live is not None and resources.index.live.version == built.version
     assert present() == {point_id("LATE-1")}
+
+
+def test_a_switching_server_lets_go_of_the_version_it_served(resources: Resources) -> None:
+    """The embedded engine opens a shard in one process at a time: a retired version the
+    server still held could not be dropped by a reindex elsewhere, and its files stayed."""
+    resources.refresh_index()
+    served = resources.index.live
+    assert served is not None
+    resources.store.retrieve(served.items_collection, [1])  # the server has it open
+    builder = open_vector_store(resources.settings)  # a reindex elsewhere, on its own handle
+    try:
+        keep_one = resources.settings.replace(versions_to_keep=1)
+        reindex(resources.database, builder, keep_one, resources.encoder())
+        assert served.items_collection in builder.list_collections()  # held: not dropped
+        assert resources.refresh_index()  # the server follows, and lets the old one go
+        reindex(resources.database, builder, keep_one, resources.encoder())
+        assert served.items_collection not in builder.list_collections()
+    finally:
+        builder.close()
+        resources.refresh_index()
