@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
 from api.resources import Resources
+from indexing.pipeline import reindex
 from models import index_versions
 
 KEY = {"X-Admin-Key": "jobs-key"}
@@ -63,3 +66,40 @@ def test_a_reindex_held_elsewhere_refuses_the_job(admin: Client, resources: Reso
 def test_jobs_need_the_key_and_exist(admin: Client) -> None:
     assert admin.post("/v1/admin/reindex").status_code == 403
     assert admin.get("/v1/admin/jobs/nope", headers=KEY).status_code == 404
+
+
+def test_a_killed_job_leaves_the_live_index_serving_and_the_next_run_cleans_up(
+    admin: Client, resources: Resources
+) -> None:
+    resources.refresh_index()
+    live = resources.index.live
+    assert live is not None
+    job = admin.post("/v1/admin/reindex", headers=KEY).json()["job_id"]
+    deadline = time.monotonic() + 120
+    child = None
+    while child is None and time.monotonic() < deadline:
+        child = next((p for p in psutil.process_iter(["cmdline"])
+                      if job in (p.info["cmdline"] or [])), None)
+        time.sleep(0.1)
+    assert child is not None
+    # Into the build, past the catalog: killed as the OOM killer or a reboot would.
+    while (admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()["stage"] in (None, "catalog")
+           and time.monotonic() < deadline):
+        time.sleep(0.2)
+    child.send_signal(signal.SIGKILL)
+    status = admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()
+    while status["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = admin.get(f"/v1/admin/jobs/{job}", headers=KEY).json()
+    assert status["status"] == "failed" and "exited" in status["error"]
+
+    resources.refresh_index()
+    assert resources.index.live is not None and resources.index.live.version == live.version
+    assert admin.get("/v1/users/U000001/recommendations?limit=5").json()["items"]
+    # The next reindex cleans up what the killed one left and goes live.
+    result = reindex(resources.database, resources.store, resources.settings,
+                     resources.encoder())
+    versions = {v.version: v.status for v in index_versions.all_versions(resources.database)}
+    assert "building" not in versions.values()
+    assert versions[result.version] == "live"
+    resources.refresh_index()
