@@ -62,7 +62,7 @@ class Resources:
         vector store and find the live index."""
         database = open_database(settings, serving=True)
         migrate(database)
-        store = open_vector_store(settings)
+        store = open_vector_store(settings, serving=True)
         index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)
         index.refresh()
         return cls(settings=settings, database=database, store=store, index=index)

@@ -279,6 +279,12 @@ class ServingSettings(_Group):
         gt=0)
     db_connect_timeout_seconds: int = _s(
         5, "Longest a new database connection may take to open.", ge=1, le=300)
+    qdrant_timeout_seconds: int = _s(
+        5, "Longest a serving request waits on the Qdrant server before the list falls back "
+        "to Postgres. Reindexes wait up to 300 s per call.", ge=1, le=300)
+    qdrant_retry_seconds: float = _s(
+        10.0, "After the Qdrant server failed to answer, lists come from Postgres without "
+        "asking it for this long; 0: ask on every request.", ge=0, le=3600)
     fallback_cache_seconds: float = _s(
         300.0, "How long the fallback's popular list, read from Postgres, is reused.", ge=0)
     max_limit: int = _s(100, "Largest `limit` a list endpoint accepts.", ge=1, le=1000)

@@ -44,14 +44,23 @@ __all__ = [
 ]
 
 
-def open_vector_store(settings: Settings) -> VectorStore:
+# A reindex sends large batches to a server that may be busy optimising: it waits this long
+# per call. A serving request waits `serving.qdrant_timeout_seconds`, then falls back.
+WORK_TIMEOUT_S = 300
+
+
+def open_vector_store(settings: Settings, *, serving: bool = False) -> VectorStore:
     """The server adapter when `settings.storage.qdrant_url` is set, else the embedded engine with
-    its shards in `<data_dir>/qdrant`."""
+    its shards in `<data_dir>/qdrant`. `serving` bounds each server call by the serving timeout
+    rather than the reindex one, and stops asking an unreachable server for a while."""
     if settings.storage.qdrant_url:
         from indexing.vectorstore.client import ClientVectorStore
 
-        return ClientVectorStore(settings.storage.qdrant_url,
-                                 api_key=settings.storage.qdrant_api_key)
+        serve = settings.serving
+        return ClientVectorStore(
+            settings.storage.qdrant_url, api_key=settings.storage.qdrant_api_key,
+            timeout_s=serve.qdrant_timeout_seconds if serving else WORK_TIMEOUT_S,
+            unreachable_cool_down_s=serve.qdrant_retry_seconds if serving else 0.0)
     from indexing.vectorstore.edge import EdgeVectorStore
 
     return EdgeVectorStore(settings.storage.data_dir / "qdrant")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ApiException
+from qdrant_client.http.exceptions import ApiException, ResponseHandlingException
 
 from indexing.vectorstore.port import (
     CollectionSpec,
@@ -62,6 +62,10 @@ class ClientVectorStore:
     `hnsw_threshold_kb`: below this many KB of vectors a segment is searched exhaustively
     instead of through an HNSW graph (Qdrant's indexing and full-scan thresholds; None keeps
     the server's defaults). `bulk_load_timeout_s` bounds the wait in `finish_bulk_load`.
+
+    `unreachable_cool_down_s`: after a call that could not reach the server (refused, timed
+    out), calls fail at once for this long instead of each waiting out `timeout_s`, so a hung
+    server costs a serving process one timeout rather than one per request. 0 turns it off.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class ClientVectorStore:
         timeout_s: int = 30,
         hnsw_threshold_kb: int | None = None,
         bulk_load_timeout_s: float = 3600.0,
+        unreachable_cool_down_s: float = 0.0,
     ) -> None:
         if (url is None) == (path is None):
             raise ValueError("give exactly one of url (a server) or path (local mode)")
@@ -97,16 +102,23 @@ class ClientVectorStore:
         self._hnsw_threshold_kb = hnsw_threshold_kb
         self._bulk_load_timeout_s = bulk_load_timeout_s
         self._params: dict[tuple[int | None, bool], qm.SearchParams] = {}
+        self._cool_down_s = unreachable_cool_down_s
+        self._unreachable_until = 0.0
 
     @contextlib.contextmanager
     def _call(self, what: str) -> Iterator[QdrantClient]:
         """The client, used under the local-mode lock, with its errors made VectorStoreError."""
+        if time.monotonic() < self._unreachable_until:
+            raise VectorStoreError(f"{what} skipped: the Qdrant server was unreachable moments ago")
         with self._guard:
             try:
                 yield self._client
             except VectorStoreError:
                 raise
             except _CLIENT_ERRORS as exc:
+                if isinstance(exc, ResponseHandlingException) and self._cool_down_s > 0:
+                    # The transport failed (no answer at all), not the request: stop asking.
+                    self._unreachable_until = time.monotonic() + self._cool_down_s
                 raise VectorStoreError(f"{what} failed: {exc}") from exc
 
     # --- collections -----------------------------------------------------------------------
@@ -339,6 +351,7 @@ class ClientVectorStore:
 
     def close(self) -> None:
         """Close the connection (local mode: release its files)."""
+        self._unreachable_until = 0.0  # closing talks to no server: never skip it
         with self._call("close") as client:
             client.close()
 

@@ -3,6 +3,9 @@ failing, recommendations still succeed, from popularity in Postgres, and say so.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -172,3 +175,78 @@ def test_every_list_answers_from_postgres_when_the_index_cannot(
         assert {i["category"] for i in within["items"]} == {category}
         assert c.get("/v1/products/NO-SUCH/similar").status_code == 404
         assert c.get("/v1/users/U000001/home").status_code == 200
+
+
+class SilentServer:
+    """A TCP port that accepts connections and never answers: a Qdrant server that hangs.
+    `connections` counts the connections it has accepted so far."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.05)
+        self._accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._accepted.append(self._listener.accept()[0])
+            except OSError:
+                continue
+
+    @property
+    def connections(self) -> int:
+        time.sleep(0.3)  # lets the accept loop take whatever is queued
+        return len(self._accepted)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self._accepted:
+            conn.close()
+        self._listener.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("retry_seconds", [600.0, 0.0])
+def test_a_hanging_qdrant_server_costs_one_timeout_then_lists_skip_it(
+    resources: Resources, silent_server: SilentServer, retry_seconds: float
+) -> None:
+    settings = resources.settings.replace(index_poll_seconds=3600.0, qdrant_url=silent_server.url,
+                                          qdrant_timeout_seconds=1,
+                                          qdrant_retry_seconds=retry_seconds)
+    hanging = open_vector_store(settings, serving=True)
+    served = Resources(settings=settings, database=resources.database, store=hanging,
+                       index=resources.index)
+    try:
+        with TestClient(app=create_app(resources=served)) as c:
+            started = time.monotonic()
+            response = c.get("/v1/users/U000001/recommendations?limit=5")
+            waited = time.monotonic() - started
+            assert response.status_code == 200
+            assert response.json()["strategy"] == "fallback"
+            # Bounded by the setting, not by the client library's 30 s default. Generous: a
+            # request may make a few calls and the machine may be slow.
+            assert waited < 20
+            before = silent_server.connections
+            for path in ("/v1/users/U000002/recommendations", "/v1/products/P000001/similar",
+                         "/v1/search?q=shirt"):
+                assert c.get(path).status_code == 200
+            asked_again = silent_server.connections > before
+            # Within the retry window the server is not asked; with 0 it is, every time.
+            assert asked_again == (retry_seconds == 0)
+            failed = 'lodestar_recommendations_fallback_total{cause="vector_store_failed"}'
+            assert metric(c, failed) == 2
+    finally:
+        hanging.close()
