@@ -629,7 +629,8 @@ def _serve(resources: Any, host: str, port: int) -> None:
     from api.app import create_app
 
     app = create_app(resources=resources)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=resources.settings.serving.shutdown_grace_seconds)
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

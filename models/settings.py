@@ -285,6 +285,9 @@ class ServingSettings(_Group):
     qdrant_retry_seconds: float = _s(
         10.0, "After the Qdrant server failed to answer, lists come from Postgres without "
         "asking it for this long; 0: ask on every request.", ge=0, le=3600)
+    shutdown_grace_seconds: int = _s(
+        30, "On SIGTERM or Ctrl+C the server takes no new connections and lets requests in "
+        "flight finish for up to this long before it stops.", ge=1, le=3600)
     fallback_cache_seconds: float = _s(
         300.0, "How long the fallback's popular list, read from Postgres, is reused.", ge=0)
     max_limit: int = _s(100, "Largest `limit` a list endpoint accepts.", ge=1, le=1000)

@@ -1,9 +1,11 @@
 """Stopping a command releases what it holds: a `lodestar serve` stopped with SIGTERM (as
 systemd, Docker and process managers stop services) stops the embedded Postgres it was
-the last user of, and a user that died without saying so does not keep it running."""
+the last user of, lets a request in flight finish first, and a user that died without
+saying so does not keep it running."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,10 +28,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def lodestar(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
+ADMIN_KEY = "shutdown-test"
+
+
+def lodestar(data_dir: Path, *args: str, **settings: str) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items()
            if key not in {"DATABASE_URL", "QDRANT_URL"}}
     env["LODESTAR_DATA_DIR"] = str(data_dir)
+    env["LODESTAR_ADMIN_KEY"] = ADMIN_KEY
+    env.update(settings)
     return subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -50,17 +58,32 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def wait_until_serving(port: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError("the server did not come up")
+
+
+def wait_until_warm(port: int) -> None:
+    """Until the encoder has loaded in the background: a shutdown waits for that load."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        missing = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=30).json()["missing"]
+        if not any(m.startswith("search:") for m in missing):
+            return
+    raise AssertionError("the server did not warm up")
+
+
 def test_sigterm_stops_the_server_and_its_embedded_postgres(data_dir: Path) -> None:
     port = free_port()
     server = lodestar(data_dir, "serve", "--port", str(port))
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+        wait_until_serving(port)
         assert postgres_running(data_dir) and users(data_dir) == [server.pid]
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 128 + signal.SIGTERM
@@ -69,6 +92,69 @@ def test_sigterm_stops_the_server_and_its_embedded_postgres(data_dir: Path) -> N
             server.kill()
     assert users(data_dir) == []
     assert not postgres_running(data_dir)
+
+
+def stored_events(data_dir: Path) -> list[dict[str, Any]]:
+    """The events table, read by a short-lived command of our own."""
+    read = subprocess.run(
+        [sys.executable, "-c", (
+            "import json, sys\n"
+            "from sqlalchemy import text\n"
+            "from models.db import open_database\n"
+            "from models.settings import Settings\n"
+            "db = open_database(Settings(data_dir=sys.argv[1]), pool_size=1)\n"
+            "with db.engine.connect() as c:\n"
+            "    rows = c.execute(text('SELECT event_id, user_id FROM events')).mappings()\n"
+            "    print(json.dumps([dict(r) for r in rows]))\n"
+            "db.close()\n"), str(data_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    return list(json.loads(read.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(("grace", "pause", "finishes"), [(10, 2.0, True), (1, 4.0, False)])
+def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period(
+    data_dir: Path, grace: int, pause: float, finishes: bool
+) -> None:
+    port = free_port()
+    server = lodestar(data_dir, "serve", "--port", str(port),
+                      LODESTAR_SHUTDOWN_GRACE_SECONDS=str(grace))
+    try:
+        wait_until_serving(port)
+        wait_until_warm(port)
+        put = httpx.put(f"http://127.0.0.1:{port}/v1/products/P1",
+                        headers={"X-Admin-Key": ADMIN_KEY},
+                        json={"title": "Steel bottle", "category": "Outdoor", "price": 20})
+        assert put.status_code in (200, 201)
+        body = json.dumps({"event_id": "in-flight-1", "user_id": "u1", "product_id": "P1",
+                           "event_type": "purchase",
+                           "occurred_at": "2025-01-01T10:00:00Z"}).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            # Headers and half the body are in when the signal comes; the rest after it.
+            conn.sendall(b"POST /v1/events HTTP/1.1\r\nHost: test\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                         + body[:20])
+            time.sleep(0.5)
+            server.send_signal(signal.SIGTERM)
+            time.sleep(pause)
+            assert (server.poll() is None) == finishes  # waiting for the request, or gone
+            answer = b""
+            with contextlib.suppress(OSError):
+                conn.sendall(body[20:])
+                while b"\r\n\r\n" not in answer:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+        assert answer.startswith(b"HTTP/1.1 2") == finishes, answer
+        assert server.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert not postgres_running(data_dir)
+    stored = [e["event_id"] for e in stored_events(data_dir)]
+    # Never half a write: the event is stored exactly when it was acknowledged.
+    assert stored == (["in-flight-1"] if finishes else [])
 
 
 def test_a_user_that_died_without_closing_does_not_keep_postgres_running(
