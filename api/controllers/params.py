@@ -12,6 +12,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from api import schemas
 from api.errors import BadParameter
+from api.inputs import MAX_URL_BYTES
 from api.resources import Resources
 from data.parsers import MAX_ID_LENGTH, MAX_LABEL_LENGTH
 from retrieval.filters import ItemFilters
@@ -33,15 +34,17 @@ _ERROR_MEANINGS = {
     404: "No such product (or job).",
     409: "A conflict with the stored state (a reindex already running, ...).",
     413: "More than the endpoint takes in one request.",
+    414: f"The URL (path and query) is longer than {MAX_URL_BYTES:,} bytes (`uri_too_long`).",
     503: "Postgres does not answer (`database_unavailable`, with Retry-After).",
 }
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """The error answers a handler documents, all in the one envelope."""
+    """The error answers a handler documents, all in the one envelope. Every handler may
+    answer 414 (see api.inputs)."""
     return {status: ResponseSpec(schemas.ErrorResponse, generate_examples=False,
                                  description=_ERROR_MEANINGS[status])
-            for status in statuses}
+            for status in sorted({*statuses, 414})}
 
 
 LIST_ERRORS = errors(400, 503)

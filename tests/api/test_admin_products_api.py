@@ -208,6 +208,27 @@ def test_a_hostile_url_is_a_400_naming_its_parameter(
     assert parameter in error["message"]
 
 
+@pytest.mark.parametrize("url", [
+    "/v1/products/P1/similar?exclude=" + ",".join(f"P{n}" for n in range(2000)),
+    "/v1/products/" + "P" * 9000,
+    "/v1/search?q=" + "%C2%80" * 2000,
+])
+def test_a_url_longer_than_8_kb_is_a_414_before_any_parameter_is_read(
+    admin_client: Client, url: str
+) -> None:
+    response = admin_client.get(url, headers=KEY)
+    assert response.status_code == 414, response.text[:200]
+    error = response.json()["error"]
+    assert error["code"] == "uri_too_long" and error["details"]["max_bytes"] == 8192
+
+
+def test_a_url_just_under_the_limit_is_read(admin_client: Client) -> None:
+    padding = "x" * (8192 - len("/v1/search?q=shirt&category="))
+    response = admin_client.get("/v1/search?q=shirt&category=" + padding, headers=KEY)
+    assert response.status_code == 400  # the category is too long: read, not refused whole
+    assert "category" in response.json()["error"]["message"]
+
+
 def test_admin_text_longer_than_the_catalog_holds_is_refused(admin_client: Client) -> None:
     words = " ".join(f"w{n:07d}" for n in range(140_000))  # 1.2 MB of distinct words
     for field, value in (("category", "".join(chr(65 + n % 26) for n in range(4_000))),

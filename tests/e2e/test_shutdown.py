@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -19,35 +18,16 @@ from typing import Any
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-ADMIN_KEY = "shutdown-test"
-
-
-def lodestar(data_dir: Path, *args: str, **settings: str) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "QDRANT_URL"}}
-    env["LODESTAR_DATA_DIR"] = str(data_dir)
-    env["LODESTAR_ADMIN_KEY"] = ADMIN_KEY
-    env.update(settings)
-    return subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def users(data_dir: Path) -> list[int]:
-    path = data_dir / "pg" / ".handle_pids.json"
-    return [int(p) for p in json.loads(path.read_text() or "[]")] if path.exists() else []
-
-
-def postgres_running(data_dir: Path) -> bool:
-    return (data_dir / "pg" / "postmaster.pid").exists()
+from tests.e2e.processes import (
+    ADMIN_KEY,
+    ROOT,
+    free_port,
+    lodestar,
+    postgres_running,
+    users,
+    wait_until_serving,
+    wait_until_warm,
+)
 
 
 @pytest.fixture
@@ -56,42 +36,6 @@ def data_dir(tmp_path: Path) -> Path:
     assert migrate.wait(timeout=120) == 0
     assert not postgres_running(tmp_path)  # the last user left: the server stopped
     return tmp_path
-
-
-def wait_until_serving(port: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    raise AssertionError("the server did not come up")
-
-
-def wait_until_warm(port: int) -> None:
-    """Until the encoder has loaded in the background: a shutdown waits for that load."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        missing = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=30).json()["missing"]
-        if not any(m.startswith("search:") for m in missing):
-            return
-    raise AssertionError("the server did not warm up")
-
-
-def test_sigterm_stops_the_server_and_its_embedded_postgres(data_dir: Path) -> None:
-    port = free_port()
-    server = lodestar(data_dir, "serve", "--port", str(port))
-    try:
-        wait_until_serving(port)
-        assert postgres_running(data_dir) and users(data_dir) == [server.pid]
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 128 + signal.SIGTERM
-    finally:
-        if server.poll() is None:
-            server.kill()
-    assert users(data_dir) == []
-    assert not postgres_running(data_dir)
 
 
 def stored_events(data_dir: Path) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ server answers similar-items requests over loopback."""
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,12 +16,7 @@ import uvicorn
 from api.app import create_app
 from api.cli import main
 from models.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.processes import free_port
 
 
 @pytest.fixture(scope="module")
