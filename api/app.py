@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
+from api.auth import Authenticator, Caller, caller_of, requires
 from api.controllers.admin import AdminController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
+from api.controllers.keys import KeyController
 from api.controllers.lists import ListsController
-from api.controllers.page import CategoryController, PageController
+from api.controllers.page import CategoryController, DemoAccess, PageController
 from api.controllers.products import ProductController
 from api.controllers.search import SearchController
 from api.controllers.search_events import SearchEventController
@@ -24,14 +28,17 @@ from api.controllers.users import UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.inputs import refuse_unsafe_characters
 from api.metrics import request_metrics
+from api.ratelimit import limiter_for
 from api.resources import Resources
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, resources: Resources | None = None) -> Litestar:
-    """Build the app. Resources open in the lifespan unless handed in (tests share them)."""
+def create_app(settings: Settings | None = None, resources: Resources | None = None,
+               demo_access: DemoAccess | None = None) -> Litestar:
+    """Build the app. Resources open in the lifespan unless handed in (tests share them).
+    `demo_access`: the keys `lodestar demo` hands its page."""
     settings = settings or (resources.settings if resources else Settings.from_env())
     holder: dict[str, Resources] = {}
 
@@ -59,12 +66,22 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     def provide_resources() -> Resources:
         return holder["resources"]
 
+    def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+        return caller_of(request)
+
+    authenticator = Authenticator(settings, lambda: holder["resources"].database)
+    limiter = limiter_for(settings, lambda: holder["resources"].database)
+    # The schema is open in the embedded profile; in the server profile a key is needed
+    # unless LODESTAR_OPENAPI_DOCS says otherwise.
+    docs = Router(path="/schema", route_handlers=[], include_in_schema=False,
+                  guards=[] if settings.docs_open() else [requires("public")])
+
     return Litestar(
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
                         EventController, ListsController, UserController, AdminController,
-                        SearchController,
-                        SearchEventController],
-        dependencies={"resources": Provide(provide_resources, sync_to_thread=False)},
+                        KeyController, SearchController, SearchEventController],
+        dependencies={"resources": Provide(provide_resources, sync_to_thread=False),
+                      "caller": Provide(provide_caller, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         before_request=refuse_unsafe_characters,
@@ -72,8 +89,16 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         # framework's default would set the root logger to INFO with a format of its own.
         logging_config=None,
         middleware=[request_metrics().middleware],
-        openapi_config=OpenAPIConfig(title="Lodestar", version="1", path="/schema"),
-        state=State({"settings": settings}),
+        openapi_config=OpenAPIConfig(
+            title="Lodestar", version="1", path="/schema", openapi_router=docs,
+            components=Components(security_schemes={"key": SecurityScheme(
+                type="http", scheme="bearer",
+                description="An API key (`lsk_...`). With a public key, a shopper's own "
+                            "lists and events also need the shopper token in the "
+                            "X-Shopper-Token header.")}),
+            security=[{"key": []}]),
+        state=State({"settings": settings, "authenticator": authenticator, "limiter": limiter,
+                     "demo_access": demo_access}),
     )
 
 

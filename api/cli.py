@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from api import cli_keys
 from models.settings import Settings, SettingsError
 
 log = logging.getLogger("lodestar")
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("settings", help="list every setting, its default and what it does")
     p.set_defaults(handler=cmd_settings)
+
+    cli_keys.add_parser(sub)
     return parser
 
 
@@ -510,9 +513,30 @@ def cmd_settings(_: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# Keys that ship in examples and must never guard a real deployment.
+PLACEHOLDER_KEYS = frozenset({"change-me", "changeme", "admin", "secret", "password",
+                              "lodestar"})
+MIN_SERVER_ADMIN_KEY = 16
+
+
+def check_safe_to_serve(settings: Settings) -> None:
+    """The server profile is reached over a network: it will not start with an admin key
+    that is missing, short, or one that an example made up."""
+    if not settings.server_profile:
+        return
+    key = settings.access.admin_key or ""
+    if not key:
+        raise CliError("the server profile needs LODESTAR_ADMIN_KEY (16+ random characters, "
+                       "e.g. `openssl rand -hex 24`)", EXIT_USAGE)
+    if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SERVER_ADMIN_KEY:
+        raise CliError("LODESTAR_ADMIN_KEY is a placeholder or shorter than "
+                       f"{MIN_SERVER_ADMIN_KEY} characters: set a random one", EXIT_USAGE)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
 
+    check_safe_to_serve(settings)
     resources = Resources.open(settings)
     try:
         if resources.index.live is None:
@@ -528,9 +552,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from api.resources import Resources
 
     started = time.perf_counter()
-    if not settings.serving.admin_key:
+    if not settings.access.admin_key:
         # The demo shows catalog writes; a key for this run only, printed below.
-        settings = settings.replace(admin_key=secrets.token_urlsafe(12))
+        settings = settings.replace(admin_key=secrets.token_hex(16))
     resources = Resources.open(settings)
     try:
         database = resources.database
@@ -550,8 +574,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ready in {time.perf_counter() - started:.1f}s")
         if args.no_serve:
             return EXIT_OK
-        _print_examples(resources, args.host, args.port)
-        _serve(resources, args.host, args.port)
+        access = _demo_keys(resources)
+        _print_examples(resources, args.host, args.port, access)
+        _serve(resources, args.host, args.port, access)
     finally:
         resources.close()
     return EXIT_OK
@@ -579,8 +604,28 @@ def _count(database: Any, table: str) -> int:
         return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
 
 
-def _print_examples(resources: Any, host: str, port: int) -> None:
+def _demo_keys(resources: Any) -> Any:
+    """Fresh keys for this run of the demo (the last run's are revoked): a public one for
+    the page and the curls, a server one with which the demo mints shopper tokens."""
+    from api.controllers.page import DemoAccess
+    from models import audit, keys
+
+    database = resources.database
+    for old in keys.list_keys(database):
+        if old.name in ("demo page", "demo backend"):
+            keys.revoke(database, old.key_id)
+    public = keys.create(database, "public", "demo page")
+    server = keys.create(database, "server", "demo backend")
+    for made in (public, server):
+        audit.record(database, made.info.shop_id, audit.CLI_KEY, "keys.create",
+                     made.info.key_id, details={"scope": made.info.scope, "by": "demo"})
+    return DemoAccess(public.key, server.key, resources.settings.access.shopper_token_ttl_seconds)
+
+
+def _print_examples(resources: Any, host: str, port: int, access: Any) -> None:
     from sqlalchemy import text
+
+    from api import tokens
 
     with resources.database.engine.connect() as conn:
         row = conn.execute(text(
@@ -594,24 +639,31 @@ def _print_examples(resources: Any, host: str, port: int) -> None:
             "SELECT subcategory FROM products WHERE subcategory <> '' GROUP BY 1"
             " ORDER BY count(*) DESC, 1 LIMIT 1")).scalar()
     base = f"http://{host}:{port}"
+    admin_key = resources.settings.access.admin_key
     print(f"\nLodestar is serving the demo shop at {base}  (API docs: {base}/schema)")
+    print(f"  public key (browsers; the page uses it): {access.public_key}")
+    print(f"  admin key (catalog writes, reindex, keys): {admin_key}")
+    print("  a server key (the shop's backend) was made for the page's tokens; make your own "
+          "with `lodestar keys create --scope server`")
     if shopper:
+        token = tokens.mint(access.server_key, "default", str(shopper),
+                            access.token_ttl_seconds)
+        print(f"  shopper token for {shopper} ({access.token_ttl_seconds // 60} min): {token}")
         print(f"  open {base}/?user={shopper} to search and browse as one of its shoppers")
+    pub = f"-H 'Authorization: Bearer {access.public_key}'"
+    print("Try:")
     if row:
         pid, category, price = row
-        print(f"  curl '{base}/v1/products/{pid}'")
-        print(f"  curl '{base}/v1/products/{pid}/similar?limit=5'")
-        print(f"  curl '{base}/v1/products/{pid}/similar?limit=5&category="
+        print(f"  curl {pub} '{base}/v1/products/{pid}'")
+        print(f"  curl {pub} '{base}/v1/products/{pid}/similar?limit=5&category="
               f"{_quote(category)}&max_price={float(price) * 1.5:.0f}&in_stock=true'")
     if shopper:
-        print(f"  curl '{base}/v1/users/{shopper}/recommendations?limit=5'")
+        print(f"  curl {pub} -H 'X-Shopper-Token: {token}' "
+              f"'{base}/v1/users/{shopper}/recommendations?limit=5'")
     if subcategory:
         query = _quote(str(subcategory).lower())
-        print(f"  curl '{base}/v1/search?q={query}&limit=5'"
-              + (f"  # and &user_id={shopper} to see it reordered for a shopper" if shopper
-                 else ""))
-    key = resources.settings.serving.admin_key
-    print(f"  curl -X PUT '{base}/v1/products/NEW-1' -H 'X-Admin-Key: {key}' "
+        print(f"  curl {pub} '{base}/v1/search?q={query}&limit=5'")
+    print(f"  curl -X PUT '{base}/v1/products/NEW-1' -H 'Authorization: Bearer {admin_key}' "
           "-H 'content-type: application/json' -d '{\"title\": \"Insulated steel bottle 1 l\", "
           "\"category\": \"Outdoor & Camping\", \"price\": 24.5}'")
     print("Press Ctrl+C to stop.\n")
@@ -623,12 +675,12 @@ def _quote(value: str) -> str:
     return quote(value)
 
 
-def _serve(resources: Any, host: str, port: int) -> None:
+def _serve(resources: Any, host: str, port: int, demo_access: Any = None) -> None:
     import uvicorn
 
     from api.app import create_app
 
-    app = create_app(resources=resources)
+    app = create_app(resources=resources, demo_access=demo_access)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                 timeout_graceful_shutdown=resources.settings.serving.shutdown_grace_seconds)
 

@@ -36,6 +36,7 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
+from bench.access import HEADERS, server_env
 from bench.similar import ROOT, add_scale_arguments, free_port, shop_dir, shop_settings
 from models.db import open_database
 
@@ -47,7 +48,7 @@ BATCHES, BATCH_SIZE = 20, 500
 def serve(checkout: Path, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`lodestar serve` of one checkout (its own code on PYTHONPATH) over the data dir."""
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(data_dir), PYTHONPATH=str(checkout))
+    env = server_env(LODESTAR_DATA_DIR=str(data_dir), PYTHONPATH=str(checkout))
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
                               env=env, cwd=checkout, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in order:
                 server, base = serve(checkouts[name], data_dir)
                 try:
-                    with httpx.Client(base_url=base, timeout=60) as http:
+                    with httpx.Client(base_url=base, headers=HEADERS, timeout=60) as http:
                         # Warm the caches as a server that has been up a while has them.
                         timed(http, [f"/v1/users/{u}/recommendations?limit=10"
                                      for u in warm_users])

@@ -33,6 +33,7 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
+from bench.access import HEADERS
 from bench.recommend import pick_users, popular_products, serve
 from bench.similar import ROOT, add_scale_arguments, prepare, shop_settings
 from models.db import migrate, open_database
@@ -83,7 +84,7 @@ def run_level(base: str, clients: int, seconds: float, requests: dict[str, Reque
         rng = random.Random(seed)
         mine: list[float] = []
         failed = 0
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             while time.monotonic() < stop:
                 request = requests[rng.choices(names, weights)[0]]
                 started = time.perf_counter()
@@ -135,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     server, base = serve(settings)
     rows = []
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:  # warm the caches a little
+        # Warm the caches a little.
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             rng = random.Random(0)
             for name in ("similar items", "recommendations", "search"):
                 for _ in range(100):

@@ -30,6 +30,7 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
+from bench.access import HEADERS, server_env
 from bench.similar import (
     ROOT,
     add_scale_arguments,
@@ -84,7 +85,7 @@ def time_gets(http: httpx.Client, urls: Sequence[str], warm_up: int = 10) -> dic
 def serve(settings: Settings,
           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.storage.data_dir), **(extra_env or {}))
+    env = server_env(LODESTAR_DATA_DIR=str(settings.storage.data_dir), **(extra_env or {}))
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server, base = serve(settings)
     results: dict[str, dict[str, float]] = {}
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             print("recommendations ...", flush=True)
             results["warm shoppers (20+ events), first requests after start"] = time_gets(
                 http, [f"/v1/users/{u}/recommendations?limit=10" for u in first])

@@ -24,12 +24,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import httpx
 
+from bench.access import HEADERS
 from bench.recommend import pick_users, popular_products, serve
 from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
 from models.db import migrate, open_database
 
 RESULTS = ROOT / "results" / "reindex_under_load.md"
-ADMIN_KEY = "bench-admin-key"
 
 
 def read_loop(http: httpx.Client, urls: Sequence[str], until: float | None,
@@ -56,7 +56,7 @@ def read_loop(http: httpx.Client, urls: Sequence[str], until: float | None,
             return lat, failures, i, state
         if job is not None and time.monotonic() - last_check > 1.0:
             last_check = time.monotonic()
-            state = http.get(f"/v1/admin/jobs/{job}", headers={"X-Admin-Key": ADMIN_KEY}).json()
+            state = http.get(f"/v1/admin/jobs/{job}").json()
             if state.get("status") != "running":
                 return lat, failures, i, state
         if until is not None and time.monotonic() > until:
@@ -82,15 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     urls = [url for u, p in zip(users, products, strict=False) for url in (
         f"/v1/users/{u}/recommendations?limit=10", f"/v1/products/{p}/similar?limit=10",
         "/v1/trending?limit=10")]
-    server, base = serve(settings, {"LODESTAR_ADMIN_KEY": ADMIN_KEY})
+    server, base = serve(settings)
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             before = http.get("/ready").json()["index_version"]
             print("reads with no reindex ...", flush=True)
             quiet, quiet_failures, _, _ = read_loop(http, urls, None, None, 1500)
             print("reindex job with reads ...", flush=True)
             started = time.monotonic()
-            response = http.post("/v1/admin/reindex", headers={"X-Admin-Key": ADMIN_KEY})
+            response = http.post("/v1/admin/reindex")
             assert response.status_code == 202, response.text
             busy, failures, n, state = read_loop(http, urls, started + 1800,
                                                  response.json()["job_id"], None)

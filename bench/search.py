@@ -32,6 +32,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import httpx
 
+from bench.access import HEADERS
 from bench.recommend import pick_users, serve, time_gets
 from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
 from evaluation.search_queries import load_catalog, search_cases
@@ -159,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     ("cold, personalised", cold_personal, shoppers_a)):
             server, base = serve(settings, env)  # a fresh server: both caches empty
             try:
-                with httpx.Client(base_url=base, timeout=30) as http:
+                with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
                     print(f"{tag}{label} ...", flush=True)
                     urls = [url(q, users[i] if users else None) for i, q in enumerate(group)]
                     results[tag + label] = time_gets(http, urls, warm_up=0)
@@ -169,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         server, base = serve(settings, env)
         try:
-            with httpx.Client(base_url=base, timeout=30) as http:
+            with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
                 print(f"{tag}warming up with {len(warm_up)} searches ...", flush=True)
                 for i, q in enumerate(warm_up):
                     http.get(url(q, shoppers[i % len(shoppers)] if i % 2 else None))

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
 
+from bench.access import HEADERS, server_env
 from data.demo_shop import ShopSpec, generate_shop
 from indexing.collections import CF, TEXT, items_spec
 from indexing.encoder import load_encoder
@@ -254,14 +255,14 @@ def measure_http(settings: Settings, items: list[Item],
                  ) -> dict[str, dict[str, float]]:
     """Start `lodestar serve` on the data dir and time the endpoint over loopback."""
     port = free_port()
-    env = dict(os.environ, LODESTAR_DATA_DIR=str(settings.storage.data_dir))
+    env = server_env(LODESTAR_DATA_DIR=str(settings.storage.data_dir))
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     out: dict[str, dict[str, float]] = {}
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
             deadline = time.monotonic() + 120
             while True:
                 try:

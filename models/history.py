@@ -65,3 +65,16 @@ def load_history(
         session_events=[Interaction(str(p), str(k), t.timestamp())
                         for p, k, t, _ in session_rows],
         device_type=device_type)
+
+
+_SESSION_OWNER = text("""
+    SELECT user_id FROM events WHERE session_id = :session_id
+    ORDER BY occurred_at, event_id LIMIT 1
+""")
+
+
+def session_owner(database: Database, session_id: str) -> str | None:
+    """The shopper who started a session (its first event's), None for a new session."""
+    with database.session() as session:
+        owner = session.execute(_SESSION_OWNER, {"session_id": session_id}).scalar()
+    return str(owner) if owner is not None else None

@@ -263,8 +263,6 @@ class SearchSettings(_Group):
 class ServingSettings(_Group):
     title: ClassVar[str] = "Serving"
 
-    admin_key: str | None = _s(
-        None, "Shared secret that admin endpoints require in the X-Admin-Key header.")
     hnsw_ef: int = _s(64, "HNSW ef at query time: higher is more exact and slower.",
                       ge=1, le=4096)
     index_max_age_hours: float = _s(
@@ -304,10 +302,40 @@ class ServingSettings(_Group):
         "`lodestar -v` is the same as info.")
 
 
+class AccessSettings(_Group):
+    title: ClassVar[str] = "Keys, shopper tokens and rate limits"
+
+    admin_key: str | None = _s(
+        None, "Bootstrap admin key, accepted as `Authorization: Bearer` or `X-Admin-Key`; "
+        "more keys are made with `lodestar keys create`. The server profile will not start "
+        "without one of 16+ characters.")
+    key_cache_seconds: float = _s(
+        5.0, "How long a process trusts what it read of a key: a key revoked in another "
+        "process stops working within this time (at once in the one that revoked it).",
+        ge=0, le=3600)
+    shopper_token_ttl_seconds: int = _s(
+        3600, "Lifetime of a shopper token made by `lodestar keys token`.", ge=1)
+    shopper_token_max_ttl_seconds: int = _s(
+        86_400, "Longest lifetime a shopper token may claim (its expiry minus its issue "
+        "time); longer ones are refused.", ge=1)
+    rate_limit_per_address: int = _s(
+        1200, "Requests per minute one client address may send with a public key (browsers); "
+        "over it: 429 with Retry-After. 0: no limit.", ge=0)
+    rate_limit_per_key: int = _s(
+        60_000, "Requests per minute one key may send, whatever its scope (for a public key: "
+        "all browsers together). 0: no limit.", ge=0)
+    rate_limit_store: Literal["auto", "memory", "postgres"] = _s(
+        "auto", "Where request counts live: memory (one process) or postgres (shared by every "
+        "API process). auto: memory in the embedded profile, postgres in the server profile.")
+    openapi_docs: bool | None = _s(
+        None, "Serve the OpenAPI schema and docs at /schema without a key. Unset: yes in the "
+        "embedded profile, no in the server profile (there they need a key).")
+
+
 _GROUPS: dict[str, type[_Group]] = {
     "storage": StorageSettings, "encoder": EncoderSettings, "training": TrainingSettings,
     "similar": SimilarSettings, "rec": RecSettings, "search": SearchSettings,
-    "serving": ServingSettings,
+    "serving": ServingSettings, "access": AccessSettings,
 }
 
 
@@ -336,6 +364,7 @@ class Settings:
     rec: RecSettings
     search: SearchSettings
     serving: ServingSettings
+    access: AccessSettings
 
     def __init__(self, **overrides: Any) -> None:
         """Read every group from the process environment; `overrides` (named as the
@@ -392,6 +421,22 @@ class Settings:
             value = getattr(getattr(self, group), name)
             out[flat] = value if isinstance(value, int | float | bool | None) else str(value)
         return out
+
+    @property
+    def server_profile(self) -> bool:
+        """Postgres or Qdrant is a server of its own (DATABASE_URL or QDRANT_URL set): the
+        profile that is reached over a network, with stricter defaults."""
+        return self.storage.database_url is not None or self.storage.qdrant_url is not None
+
+    def shared_rate_limits(self) -> bool:
+        """Whether request counts are kept in Postgres, shared by every API process."""
+        chosen = self.access.rate_limit_store
+        return chosen == "postgres" or (chosen == "auto" and self.server_profile)
+
+    def docs_open(self) -> bool:
+        """Whether /schema answers without a key."""
+        chosen = self.access.openapi_docs
+        return chosen if chosen is not None else not self.server_profile
 
     def changed(self) -> set[str]:
         """The variables whose value here differs from its default."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -199,4 +200,55 @@ class SearchEvent(Base):
         CheckConstraint("position IS NULL OR position >= 0", name="position_not_negative"),
         Index("ix_search_events_request_id", "request_id"),
         Index("ix_search_events_occurred_at", "occurred_at"),
+    )
+
+
+class Shop(Base):
+    """A shop served by this deployment. Single-shop installs have only `default`."""
+
+    __tablename__ = "shops"
+
+    shop_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key: only the SHA-256 of its secret part is kept, so it cannot be read back.
+    `token_secret` (an HMAC of the secret) signs the shopper tokens minted with the key."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)  # public | server | admin
+    name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    token_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('public', 'server', 'admin')", name="known_scope"),
+        Index("ix_api_keys_shop", "shop_id"),
+    )
+
+
+class AuditEntry(Base):
+    """One admin action: who (key id, never the key), in which shop, what, on what, when,
+    and how it ended. Carries no personal data."""
+
+    __tablename__ = "audit_log"
+
+    entry_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    shop_id: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text, default="", server_default="")
+    outcome: Mapped[str] = mapped_column(Text)  # ok | refused | failed
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+    __table_args__ = (
+        CheckConstraint("outcome IN ('ok', 'refused', 'failed')", name="known_outcome"),
+        Index("ix_audit_log_shop_entry", "shop_id", "entry_id"),
     )

@@ -12,13 +12,15 @@ from sqlalchemy import text
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Every app under test runs with this bootstrap admin key; tests.clients.api_client sends it.
+os.environ["LODESTAR_ADMIN_KEY"] = "test-admin-key-of-the-lodestar-suite"
 
 from indexing.encoder import SentenceEncoder
 from models.db import Database, migrate, open_database
 from models.settings import Settings
 
 TABLES = ("events", "search_events", "products", "users", "index_versions", "embedding_cache",
-          "jobs", "deleted_products")
+          "jobs", "deleted_products", "api_keys", "audit_log", "rate_counters")
 
 
 @pytest.fixture(scope="session")

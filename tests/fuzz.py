@@ -16,7 +16,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-ADMIN_KEY = "fuzz-admin-key"
+from tests.clients import BEARER
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # A reindex job started by the fuzzer would rebuild the shop's index in a child process
@@ -47,7 +48,7 @@ def fuzz_every_operation(api: Any, mode: GenerationMode, examples: int) -> int:
                   suppress_health_check=list(HealthCheck))
         def fuzz(case: Any) -> None:
             try:
-                case.call_and_validate(headers={"X-Admin-Key": ADMIN_KEY}, checks=CHECKS)
+                case.call_and_validate(headers=BEARER, checks=CHECKS)
             except requests.RequestException:
                 if url_bytes(case) <= TRANSPORT_REFUSES_URLS_OVER:
                     raise

@@ -8,7 +8,8 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 
 from api import schemas
-from api.auth import admin_guard
+from api.audited import audited
+from api.auth import Caller, requires
 from api.controllers.params import ADMIN_ERRORS, PathId
 from api.errors import ApiError, NotFound
 from api.resources import Resources
@@ -49,13 +50,15 @@ class JobStarted(msgspec.Struct):
 class AdminController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
-    guards = [admin_guard]
+    guards = [requires("admin")]
 
     @post("/reindex", status_code=202, sync_to_thread=True, responses=ADMIN_ERRORS)
-    def start_reindex(self, resources: NamedDependency[Resources]) -> JobStarted:
-        """Start a reindex in the background (admin: X-Admin-Key); 409 while one runs. The
+    def start_reindex(self, resources: NamedDependency[Resources],
+                      caller: NamedDependency[Caller]) -> JobStarted:
+        """Start a reindex in the background (admin); 409 while one runs. The
         live version keeps serving until the new one is switched in."""
-        job_id = jobs_service.start_reindex(resources)
+        with audited(resources, caller, "reindex.start") as details:
+            job_id = details["job_id"] = jobs_service.start_reindex(resources)
         return JobStarted(job_id, "running", f"/v1/admin/jobs/{job_id}")
 
     @get("/jobs/{job_id:str}", sync_to_thread=True, responses=ADMIN_ERRORS)

@@ -12,6 +12,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import RawBody
 
 from api import schemas
+from api.auth import Caller, check_posted_events, requires
+from api.controllers.params import errors
 from api.openapi import one_or_batch
 from api.resources import Resources
 from api.schemas.events import BatchResult, EventBatch, EventIn, EventStatus
@@ -31,12 +33,14 @@ class Ingest(Protocol):
 _ERROR = schemas.ErrorResponse
 
 
-def answer_ingest(resources: Resources, body: bytes, ingest: Ingest
+def answer_ingest(resources: Resources, caller: Caller, body: bytes, ingest: Ingest
                   ) -> Response[EventStatus | BatchResult]:
-    """Parse one event or a batch, ingest it, and answer in the shared convention: one
-    event 201 (stored) / 200 (duplicate) / 400; a batch 200 with a result per event."""
+    """Parse one event or a batch, check that the caller may post every one of them,
+    ingest it, and answer in the shared convention: one event 201 (stored) / 200
+    (duplicate) / 400; a batch 200 with a result per event."""
     settings = resources.settings
     items, batch = events.parse_body(body, settings.serving.events_batch_max)
+    check_posted_events(caller, resources.database, items)
     ingested = ingest(resources.database, items, now=datetime.now(UTC),
                       future_skew=timedelta(seconds=settings.serving.event_future_skew_seconds))
     if batch:
@@ -63,12 +67,14 @@ INGEST_RESPONSES = {
                       description="More events than LODESTAR_EVENTS_BATCH_MAX."),
     503: ResponseSpec(_ERROR, generate_examples=False,
                       description="The database failed; nothing was stored."),
+    **errors(401, 403),
 }
 
 
 class EventController(Controller):
     path = "/v1/events"
     tags = ["events"]
+    guards = [requires("public")]
 
     @post(
         "/",
@@ -77,10 +83,12 @@ class EventController(Controller):
                                      'One event, or {"events": [...]} with several.'),
         responses=INGEST_RESPONSES,
     )
-    def post_events(self, resources: Res, body: RawBody) -> Response[EventStatus | BatchResult]:
+    def post_events(self, resources: Res, caller: NamedDependency[Caller],
+                    body: RawBody) -> Response[EventStatus | BatchResult]:
         """Record shoppers' events: one event object, or `{"events": [...]}` with up to
         LODESTAR_EVENTS_BATCH_MAX. Idempotent on `event_id`. One event: 201 when stored, 200
         when already stored, 400 naming the field when refused. A batch: 200 with a result
         per event in input order (`accepted`, `duplicate` or `rejected` with the reason);
-        all the events it stores are written in one transaction."""
-        return answer_ingest(resources, body, events.ingest)
+        all the events it stores are written in one transaction. With a public key,
+        only the shopper token's own events, in sessions that shopper started."""
+        return answer_ingest(resources, caller, body, events.ingest)

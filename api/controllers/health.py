@@ -8,6 +8,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api import schemas
+from api.auth import requires
 from api.resources import Resources
 
 _WARM_UP_WAIT_SECONDS = 5.0
@@ -63,7 +64,8 @@ class HealthController(Controller):
         return Response(body, status_code=200 if not missing else 503)
 
     # Scraped by Prometheus, not called by clients: not part of the OpenAPI document.
-    @get("/metrics", sync_to_thread=False, include_in_schema=False)
+    @get("/metrics", sync_to_thread=False, include_in_schema=False,
+         guards=[requires("server")])
     def metrics(self, resources: NamedDependency[Resources]) -> Response[bytes]:
         """Prometheus text: requests and their latency per route and status, lists served
         per strategy, fallbacks per cause, the live index's version, age and staleness, the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from api import schemas
+from api.auth import requires
 from api.controllers.params import (
     FILTERS,
     LIST_ERRORS,
@@ -24,6 +25,7 @@ class ListsController(Controller):
     path = "/v1"
     tags = ["lists"]
     dependencies = FILTERS
+    guards = [requires("public")]
 
     @get("/products/{product_id:str}/bought-together", sync_to_thread=True,
          responses=PRODUCT_ERRORS)

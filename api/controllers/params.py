@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from api import schemas
+from api.auth import Caller
 from api.errors import BadParameter
 from api.inputs import MAX_URL_BYTES
 from api.resources import Resources
@@ -18,6 +19,7 @@ from data.parsers import MAX_ID_LENGTH, MAX_LABEL_LENGTH
 from retrieval.filters import ItemFilters
 
 Res = NamedDependency[Resources]
+Who = NamedDependency[Caller]
 Limit = Annotated[int, QueryParameter(ge=1, description="How many items to return.")]
 Price = Annotated[float | None, QueryParameter(ge=0, description="Price bound, inclusive.")]
 # Ids and labels are bounded here; api.inputs refuses control characters in any of them.
@@ -30,10 +32,15 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items t
 
 _ERROR_MEANINGS = {
     400: "Bad input: the message names the parameter at fault (`invalid_parameter`, ...).",
-    403: "Admin endpoints: X-Admin-Key missing or wrong, or LODESTAR_ADMIN_KEY unset.",
+    401: "No key, or one that is unknown or revoked (`key_required`, `invalid_key`), or a "
+         "shopper token that is not valid (`invalid_shopper_token`).",
+    403: "The key's scope is too low (`insufficient_scope`), or a public key without the "
+         "shopper token of this shopper or session (`shopper_token_required`, "
+         "`wrong_shopper`, `session_of_another_shopper`).",
     404: "No such product (or job).",
     409: "A conflict with the stored state (a reindex already running, ...).",
     413: "More than the endpoint takes in one request.",
+    429: "Over a rate limit (`rate_limited`, with Retry-After).",
     414: f"The URL (path and query) is longer than {MAX_URL_BYTES:,} bytes (`uri_too_long`).",
     503: "Postgres does not answer (`database_unavailable`, with Retry-After).",
 }
@@ -41,15 +48,15 @@ _ERROR_MEANINGS = {
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """The error answers a handler documents, all in the one envelope. Every handler may
-    answer 414 (see api.inputs)."""
+    answer 401 and 403 (every /v1 route needs a key), 414 (see api.inputs) and 429."""
     return {status: ResponseSpec(schemas.ErrorResponse, generate_examples=False,
                                  description=_ERROR_MEANINGS[status])
-            for status in sorted({*statuses, 414})}
+            for status in sorted({*statuses, 401, 403, 414, 429})}
 
 
 LIST_ERRORS = errors(400, 503)
 PRODUCT_ERRORS = errors(400, 404, 503)
-ADMIN_ERRORS = errors(400, 403, 404, 409, 503)
+ADMIN_ERRORS = errors(400, 404, 409, 503)
 
 
 def request_id() -> str:

@@ -7,7 +7,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from api import schemas
-from api.auth import admin_guard
+from api.audited import audited
+from api.auth import requires
 from api.controllers.admin import BatchWrite, ProductDeleted, ProductWrite, TooManyProducts
 from api.controllers.params import (
     ADMIN_ERRORS,
@@ -20,6 +21,7 @@ from api.controllers.params import (
     PathId,
     Res,
     Text,
+    Who,
     check_limit,
     errors,
     request_id,
@@ -34,6 +36,7 @@ from api.services.similar import similar_items
 class ProductController(Controller):
     path = "/v1/products"
     tags = ["products"]
+    guards = [requires("public")]
 
     @get("/", sync_to_thread=True, responses=LIST_ERRORS)
     def list_products(
@@ -76,37 +79,44 @@ class ProductController(Controller):
 
     # --- admin writes ------------------------------------------------------------------
 
-    @put("/{product_id:str}", guards=[admin_guard], sync_to_thread=True,
+    @put("/{product_id:str}", guards=[requires("admin")], sync_to_thread=True,
          responses={**ADMIN_ERRORS, 201: ResponseSpec(
              ProductWrite, generate_examples=False, description="Created.")})
-    def put_product(self, resources: Res, product_id: PathId,
+    def put_product(self, resources: Res, caller: Who, product_id: PathId,
                     data: JSONBody[ProductIn]) -> Response[ProductWrite]:
-        """Create or update one product (admin: X-Admin-Key). It is embedded and written to
+        """Create or update one product (admin). It is embedded and written to
         the live index in the same request: similar items and recommendations see it at
         once, and a product without interactions inherits CF factors from its text
         neighbours. 201 when created, 200 when updated."""
-        product = catalog_write.validate(data, product_id)
-        written = catalog_write.upsert_products(resources, [product])
+        with audited(resources, caller, "product.put", product_id) as details:
+            product = catalog_write.validate(data, product_id)
+            written = catalog_write.upsert_products(resources, [product])
+            details["created"] = written.created[0]
         body = ProductWrite(catalog.to_schema(written.rows[0]), written.created[0],
                             written.indexed_into)
         return Response(body, status_code=201 if written.created[0] else 200)
 
-    @put("/", guards=[admin_guard], sync_to_thread=True,
+    @put("/", guards=[requires("admin")], sync_to_thread=True,
          responses={**ADMIN_ERRORS, **errors(413)})
-    def put_products(self, resources: Res, data: JSONBody[ProductBatch]) -> BatchWrite:
+    def put_products(self, resources: Res, caller: Who,
+                     data: JSONBody[ProductBatch]) -> BatchWrite:
         """Create or update a batch of products (admin), each naming its `product_id`; all
         are stored or, if one is invalid, none."""
         most = resources.settings.serving.products_batch_max
-        if len(data.products) > most:
-            raise TooManyProducts(len(data.products), most)
-        products = catalog_write.validate_batch(data.products)
-        written = catalog_write.upsert_products(resources, products)
-        n_created = sum(written.created)
+        with audited(resources, caller, "products.put", details={"products": len(data.products)}
+                     ) as details:
+            if len(data.products) > most:
+                raise TooManyProducts(len(data.products), most)
+            products = catalog_write.validate_batch(data.products)
+            written = catalog_write.upsert_products(resources, products)
+            n_created = details["created"] = sum(written.created)
         return BatchWrite(n_created, len(products) - n_created, written.indexed_into,
                           [catalog.to_schema(r) for r in written.rows])
 
-    @delete("/{product_id:str}", guards=[admin_guard], status_code=200, responses=ADMIN_ERRORS,
-            sync_to_thread=True)
-    def delete_product(self, resources: Res, product_id: PathId) -> ProductDeleted:
+    @delete("/{product_id:str}", guards=[requires("admin")], status_code=200,
+            responses=ADMIN_ERRORS, sync_to_thread=True)
+    def delete_product(self, resources: Res, caller: Who, product_id: PathId) -> ProductDeleted:
         """Remove a product from the catalog and the index (admin); its events stay."""
-        return ProductDeleted(product_id, catalog_write.delete_product(resources, product_id))
+        with audited(resources, caller, "product.delete", product_id):
+            removed = catalog_write.delete_product(resources, product_id)
+        return ProductDeleted(product_id, removed)

@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api import schemas
+from api.auth import check_session, check_shopper, requires
 from api.controllers.params import (
     FILTERS,
     LIST_ERRORS,
@@ -15,6 +16,7 @@ from api.controllers.params import (
     Id,
     Limit,
     Res,
+    Who,
     check_limit,
     request_id,
 )
@@ -27,11 +29,13 @@ MAX_OFFSET = 1_000
 class SearchController(Controller):
     path = "/v1/search"
     tags = ["search"]
+    guards = [requires("public")]
 
     @get("/", sync_to_thread=True, dependencies=FILTERS, responses=LIST_ERRORS)
     def search(
         self,
         resources: Res,
+        caller: Who,
         filters: Filters,
         q: Annotated[str, QueryParameter(
             description="What the shopper typed. Case, accents and extra spaces do not "
@@ -44,8 +48,13 @@ class SearchController(Controller):
     ) -> schemas.SearchResponse:
         """Products matching the query by its words (Postgres full-text) and its meaning
         (the text vectors), fused, then reordered for the shopper when `user_id` or
-        `session_id` has history. Facet counts cover every matched product."""
+        `session_id` has history. Facet counts cover every matched product. With a public
+        key, `user_id` and `session_id` need that shopper's token."""
         check_limit(resources, limit)
+        if user_id is not None:
+            check_shopper(caller, user_id)
+        if session_id is not None:
+            check_session(caller, resources.database, session_id)
         query = understood(resources, q)
         result = search(resources, query, limit, offset, filters, user_id=user_id,
                         session_id=session_id)

@@ -6,6 +6,7 @@ from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
 
+from api.auth import Caller, requires
 from api.controllers.events import INGEST_RESPONSES, answer_ingest
 from api.openapi import one_or_batch
 from api.resources import Resources
@@ -18,6 +19,7 @@ Res = NamedDependency[Resources]
 class SearchEventController(Controller):
     path = "/v1/search/events"
     tags = ["search"]
+    guards = [requires("public")]
 
     @post(
         "/",
@@ -28,7 +30,7 @@ class SearchEventController(Controller):
         responses=INGEST_RESPONSES,
     )
     def post_search_events(
-        self, resources: Res, body: RawBody
+        self, resources: Res, caller: NamedDependency[Caller], body: RawBody
     ) -> Response[EventStatus | BatchResult]:
         """Record what a search response showed (`impression`) and what the shopper
         clicked, tied to the response's `request_id`: one event object, or
@@ -36,4 +38,4 @@ class SearchEventController(Controller):
         `event_id`. Answered as `POST /v1/events` answers: one event, 201 when stored, 200
         when already stored, 400 naming the field when refused; a batch, 200 with a result
         per event in input order, its events stored in one transaction."""
-        return answer_ingest(resources, body, search_events.ingest)
+        return answer_ingest(resources, caller, body, search_events.ingest)

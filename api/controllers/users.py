@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api import schemas
+from api.auth import Caller, check_session, check_shopper, requires
 from api.controllers.params import (
     FILTERS,
     LIST_ERRORS,
@@ -16,10 +17,12 @@ from api.controllers.params import (
     Limit,
     PathId,
     Res,
+    Who,
     check_limit,
     request_id,
 )
 from api.errors import BadParameter
+from api.resources import Resources
 from api.schemas.events import MAX_DEVICE_TYPE_LENGTH
 from api.services.home import home_rows
 from api.services.present import present
@@ -37,12 +40,14 @@ Device = Annotated[str | None, QueryParameter(
 class UserController(Controller):
     path = "/v1/users"
     tags = ["recommendations"]
+    guards = [requires("public")]
 
     @get("/{user_id:str}/recommendations", sync_to_thread=True, dependencies=FILTERS,
          responses=LIST_ERRORS)
     def recommendations(
         self,
         resources: Res,
+        caller: Who,
         user_id: PathId,
         filters: Filters,
         limit: Limit = 10,
@@ -58,8 +63,9 @@ class UserController(Controller):
         """Recommendations for the shopper, each with the reason it is there and the
         strategy (cold-start route) used. Events posted a moment ago count already. Only
         products in stock; with `category`, a shopper with no history gets that category's
-        popular products."""
+        popular products. With a public key, only with the shopper's own token."""
         check_limit(resources, limit)
+        _check_shopper_and_session(caller, resources, user_id, session_id)
         excluded = frozenset(p.strip() for p in (exclude or "").split(",") if p.strip())
         if len(excluded) > MAX_EXCLUDE:
             raise BadParameter("exclude", f"at most {MAX_EXCLUDE} ids")
@@ -73,11 +79,21 @@ class UserController(Controller):
     def home(
         self,
         resources: Res,
+        caller: Who,
         user_id: PathId,
         session_id: Id = None,
         per_row: Annotated[int, QueryParameter(ge=1, le=24, description="Items per row.")] = 8,
         device: Device = None,
     ) -> schemas.HomeResponse:
         """The shopper's home page: "Picked for you", "Because you viewed X" and
-        "Trending in Y" rows, no product twice."""
+        "Trending in Y" rows, no product twice. With a public key, only with the
+        shopper's own token."""
+        _check_shopper_and_session(caller, resources, user_id, session_id)
         return home_rows(resources, user_id, session_id, per_row, request_id(), device)
+
+
+def _check_shopper_and_session(caller: Caller, resources: Resources, user_id: str,
+                               session_id: str | None) -> None:
+    check_shopper(caller, user_id)
+    if session_id is not None:
+        check_session(caller, resources.database, session_id)

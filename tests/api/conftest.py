@@ -16,6 +16,7 @@ from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
 from retrieval.live_index import LiveIndex
+from tests.clients import api_client
 from tests.conftest import TABLES
 from tests.shop import fill_tiny_shop
 
@@ -40,5 +41,5 @@ def resources(
 
 @pytest.fixture(scope="module")
 def client(resources: Resources) -> Iterator[TestClient]:  # type: ignore[type-arg]
-    with TestClient(app=create_app(resources=resources)) as c:
+    with api_client(create_app(resources=resources)) as c:
         yield c

@@ -19,6 +19,7 @@ from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
 from retrieval.live_index import LiveIndex
+from tests.clients import api_client
 from tests.conftest import TABLES
 from tests.shop import fill_tiny_shop
 
@@ -357,7 +358,7 @@ def test_an_unreachable_database_answers_503(
         broken = Resources(settings=resources.settings, database=dead, store=resources.store,
                            index=LiveIndex(dead))
         try:
-            with TestClient(app=create_app(resources=broken)) as broken_client:
+            with api_client(create_app(resources=broken)) as broken_client:
                 responses = [broken_client.post(URL, json=an_event(products[0][0]))]
                 # Reads too: a 503 the client may retry, never a 500.
                 responses += [broken_client.get(path) for path in (

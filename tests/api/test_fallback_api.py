@@ -18,6 +18,7 @@ from api.app import create_app
 from api.resources import Resources
 from indexing.vectorstore import open_vector_store
 from retrieval.live_index import LiveIndex
+from tests.clients import api_client
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -26,7 +27,7 @@ def client_for(resources: Resources, **overrides: Any) -> Iterator[Client]:
     settings = resources.settings.replace(index_poll_seconds=3600.0, **overrides)
     served = Resources(settings=settings, database=resources.database, store=resources.store,
                        index=resources.index, encoder=resources.encoder())
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         yield c
 
 
@@ -78,7 +79,7 @@ def test_a_failing_vector_store_falls_back(resources: Resources) -> None:
     served = Resources(settings=resources.settings.replace(
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=broken, index=resources.index)
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         body = c.get("/v1/users/U000001/recommendations?limit=5").json()
         assert body["strategy"] == "fallback" and len(body["items"]) == 5
         failed = 'lodestar_recommendations_fallback_total{cause="vector_store_failed"}'
@@ -90,7 +91,7 @@ def test_no_live_index_falls_back(resources: Resources) -> None:
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=resources.store,
                        index=LiveIndex(resources.database))  # never refreshed: no version
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         body = c.get("/v1/users/U000001/home").json()
         assert body["strategy"] == "fallback" and body["rows"][0]["items"]
 
@@ -109,7 +110,7 @@ def test_search_without_a_vector_store_answers_from_postgres(resources: Resource
                        database=resources.database, store=broken, index=resources.index,
                        encoder=resources.encoder())
     title = _title_of_some_product(resources)
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         response = c.get("/v1/search", params={"q": title.split(" — ")[0], "user_id": "U000001"})
         assert response.status_code == 200, response.text
         body = response.json()
@@ -126,7 +127,7 @@ def test_search_with_no_live_index_answers_from_postgres(resources: Resources) -
                                                     index_poll_seconds=3600.0),
                        database=resources.database, store=resources.store,
                        index=LiveIndex(resources.database), encoder=resources.encoder())
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         body = c.get("/v1/search", params={"q": "shoes"}).json()
         assert body["strategy"] == "lexical"
         assert all(i["reason"]["matched"] == ["lexical"] for i in body["items"])
@@ -153,7 +154,7 @@ def test_every_list_answers_from_postgres_when_the_index_cannot(
                        database=resources.database, store=store, index=index,
                        encoder=resources.encoder())
     product = _popular_in_stock_product(resources)
-    with TestClient(app=create_app(resources=served)) as c:
+    with api_client(create_app(resources=served)) as c:
         for path, surface in ((f"/v1/products/{product}/similar?limit=5", "similar"),
                               (f"/v1/products/{product}/bought-together?limit=5",
                                "bought_together"),
@@ -230,7 +231,7 @@ def test_a_hanging_qdrant_server_costs_one_timeout_then_lists_skip_it(
     served = Resources(settings=settings, database=resources.database, store=hanging,
                        index=resources.index)
     try:
-        with TestClient(app=create_app(resources=served)) as c:
+        with api_client(create_app(resources=served)) as c:
             started = time.monotonic()
             response = c.get("/v1/users/U000001/recommendations?limit=5")
             waited = time.monotonic() - started

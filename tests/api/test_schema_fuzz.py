@@ -17,14 +17,13 @@ from schemathesis.generation import GenerationMode
 
 from api.app import create_app
 from api.resources import Resources
-from tests.fuzz import ADMIN_KEY, fuzz_every_operation
+from tests.fuzz import fuzz_every_operation
 
 EXAMPLES = 20  # per operation and mode
 
 
 @pytest.fixture(scope="module")
 def api(resources: Resources) -> Iterator[Any]:
-    resources.settings = resources.settings.replace(admin_key=ADMIN_KEY)
     app = create_app(resources=resources)
     with TestClient(app=app):  # runs the lifespan, which hands the resources to handlers
         yield schemathesis.openapi.from_asgi("/schema/openapi.json", app)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.clients import ADMIN_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_KEY = "e2e-admin-key"
 
 
 def free_port() -> int:

@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from schemathesis.generation import GenerationMode
 
+from tests.clients import ADMIN_KEY
 from tests.e2e.processes import (
     free_port,
     lodestar,
@@ -23,7 +24,7 @@ from tests.e2e.processes import (
     wait_until_serving,
     wait_until_warm,
 )
-from tests.fuzz import ADMIN_KEY, fuzz_every_operation
+from tests.fuzz import fuzz_every_operation
 
 EXAMPLES = 10  # per operation and mode: each is a real HTTP round trip
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.clients import ADMIN_KEY, bearer
 from tests.e2e.processes import (
-    ADMIN_KEY,
     ROOT,
     free_port,
     lodestar,
@@ -66,7 +66,7 @@ def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period
         wait_until_serving(port)
         wait_until_warm(port)
         put = httpx.put(f"http://127.0.0.1:{port}/v1/products/P1",
-                        headers={"X-Admin-Key": ADMIN_KEY},
+                        headers=bearer(ADMIN_KEY),
                         json={"title": "Steel bottle", "category": "Outdoor", "price": 20})
         assert put.status_code in (200, 201)
         body = json.dumps({"event_id": "in-flight-1", "user_id": "u1", "product_id": "P1",
@@ -75,6 +75,7 @@ def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period
         with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
             # Headers and half the body are in when the signal comes; the rest after it.
             conn.sendall(b"POST /v1/events HTTP/1.1\r\nHost: test\r\n"
+                         b"Authorization: Bearer " + ADMIN_KEY.encode() + b"\r\n"
                          b"Content-Type: application/json\r\n"
                          b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
                          + body[:20])

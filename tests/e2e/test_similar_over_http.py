@@ -16,6 +16,7 @@ import uvicorn
 from api.app import create_app
 from api.cli import main
 from models.settings import Settings
+from tests.clients import BEARER
 from tests.e2e.processes import free_port
 
 
@@ -50,7 +51,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_similar_items_over_http_respect_filters_and_exclude_the_product(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    with httpx.Client(base_url=base_url, timeout=10, headers=BEARER) as http:
         assert http.get("/ready").json()["ready"] is True
         product = http.get("/v1/products?limit=1").json()["items"][0]
         pid, category = product["product_id"], product["category"]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
@@ -20,6 +19,7 @@ from indexing.vectorstore import open_vector_store
 from models.db import Database, migrate, open_database
 from models.settings import Settings
 from retrieval.live_index import LiveIndex
+from tests.clients import api_client
 
 PRODUCTS = [f"F{i}" for i in range(5)]
 
@@ -37,7 +37,7 @@ def own_postgres(tmp_path: Path, encoder: SentenceEncoder) -> Iterator[tuple[Any
     store = open_vector_store(settings)
     resources = Resources(settings=settings, database=database, store=store,
                           index=LiveIndex(database), encoder=encoder)
-    with TestClient(app=create_app(resources=resources)) as client:
+    with api_client(create_app(resources=resources)) as client:
         yield client, database
     store.close()
     database.close()

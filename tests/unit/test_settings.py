@@ -73,7 +73,7 @@ def test_settings_are_immutable_and_replace_makes_a_checked_copy() -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - pydantic's frozen-instance error
         settings.rec.candidates = 5  # type: ignore[misc]
     changed = settings.replace(rec_candidates=5, admin_key="k")
-    assert (changed.rec.candidates, changed.serving.admin_key) == (5, "k")
+    assert (changed.rec.candidates, changed.access.admin_key) == (5, "k")
     assert settings.rec.candidates == 30
     with pytest.raises(SettingsError, match=r"^LODESTAR_REC_CANDIDATES="):
         settings.replace(rec_candidates=-1)
