@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,12 +25,13 @@ from api.controllers.page import CategoryController, DemoAccess, PageController
 from api.controllers.products import ProductController
 from api.controllers.search import SearchController
 from api.controllers.search_events import SearchEventController
-from api.controllers.users import UserController
+from api.controllers.users import ErasureController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.inputs import refuse_unsafe_characters
 from api.metrics import request_metrics
 from api.ratelimit import limiter_for
 from api.resources import Resources
+from api.services.erasure import finish_pending
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     return Litestar(
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
                         EventController, ListsController, UserController, AdminController,
-                        KeyController, SearchController, SearchEventController],
+                        KeyController, SearchController, SearchEventController,
+                        ErasureController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False),
                       "caller": Provide(provide_caller, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -102,15 +105,29 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     )
 
 
+ERASURE_RETRY_SECONDS = 30.0
+
+
 async def _poll_live_index(resources: Resources, every: float) -> None:
     """Follow the live version recorded in Postgres, so a reindex run elsewhere is served
-    without a restart."""
+    without a restart; and finish erasures whose vectors could not all be removed at once."""
+    next_erasure_try = 0.0
     while True:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(resources.refresh_index)
         except Exception:
             log.warning("could not check the live index version", exc_info=True)
+        if time.monotonic() >= next_erasure_try:
+            next_erasure_try = time.monotonic() + ERASURE_RETRY_SECONDS
+            try:
+                done = await asyncio.to_thread(finish_pending, resources)
+            except Exception:
+                log.warning("pending erasures could not be finished yet; trying again "
+                            "in %.0f s", ERASURE_RETRY_SECONDS)
+            else:
+                if done:
+                    log.info("%d pending erasures finished", done)
 
 
 def _log_failure(task: asyncio.Task[object]) -> None:

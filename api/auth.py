@@ -33,6 +33,7 @@ from api.ratelimit import RateLimiter
 from models import audit, keys
 from models.db import Database
 from models.history import session_owner
+from models.pseudonym import stored_user_id
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,8 @@ def check_shopper(caller: Caller, user_id: str) -> None:
         raise Forbidden("wrong_shopper", "the shopper token is for another shopper")
 
 
-def check_session(caller: Caller, database: Database, session_id: str) -> None:
+def check_session(caller: Caller, database: Database, session_id: str,
+                  settings: Settings) -> None:
     """With a `public` key a session is readable only by the shopper who started it."""
     if caller.may("server"):
         return
@@ -244,12 +246,13 @@ def check_session(caller: Caller, database: Database, session_id: str) -> None:
         raise Forbidden("shopper_token_required",
                         "with a public key, a session needs the shopper token of its shopper")
     owner = session_owner(database, session_id)
-    if owner is not None and owner != caller.shopper:
+    if owner is not None and owner != stored_user_id(settings, caller.shopper):
         raise Forbidden("session_of_another_shopper",
                         "this session was started by another shopper")
 
 
-def check_posted_events(caller: Caller, database: Database, items: Sequence[Any]) -> None:
+def check_posted_events(caller: Caller, database: Database, items: Sequence[Any],
+                        settings: Settings) -> None:
     """With a `public` key every event posted must be the token's shopper's, in sessions
     that shopper started; one that is not refuses the whole request, before anything is
     stored. Events without a shopper or session (an anonymous search impression) pass."""
@@ -265,7 +268,7 @@ def check_posted_events(caller: Caller, database: Database, items: Sequence[Any]
         if isinstance(session_id, str):
             sessions.add(session_id)
     for session_id in sorted(sessions)[:_SESSIONS_CHECKED]:
-        check_session(caller, database, session_id)
+        check_session(caller, database, session_id, settings)
     if len(sessions) > _SESSIONS_CHECKED:
         raise Forbidden("too_many_sessions",
                         f"with a public key one request may name at most {_SESSIONS_CHECKED} "

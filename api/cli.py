@@ -147,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="list every setting, its default and what it does")
     p.set_defaults(handler=cmd_settings)
 
+    p = sub.add_parser("purge", help="delete events and search events older than a cut-off")
+    p.add_argument("--older-than", metavar="AGE", default=None,
+                   help="e.g. 90d, 12h (default: LODESTAR_RETENTION_DAYS days)")
+    p.set_defaults(handler=cmd_purge)
+
     cli_keys.add_parser(sub)
     return parser
 
@@ -267,6 +272,7 @@ def _generate(database: Any, products: int, users: int, events: int, seed: int,
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from data import importer
+    from models import pseudonym
     from models.db import migrate, open_database
 
     if args.products is None and args.events is None:
@@ -279,7 +285,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         migrate(database)
         try:
             reports = importer.import_files(database, args.products, args.events,
-                                            skip_invalid=args.skip_invalid)
+                                            skip_invalid=args.skip_invalid,
+                                            pseudonymise=pseudonym.mapper(settings))
         except importer.ImportAborted as exc:
             _print_import_report(exc.report)
             raise CliError(f"{exc.report.kind}: {exc.report.error_count} invalid rows, nothing "
@@ -495,13 +502,45 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from api.schedule import parse_interval
+    from models import audit, erasures
+    from models.db import migrate, open_database
+
+    if args.older_than is not None:
+        try:
+            age = timedelta(seconds=parse_interval(args.older_than))
+        except ValueError as exc:
+            raise CliError(f"--older-than: {exc}", EXIT_USAGE) from None
+    elif settings.access.retention_days > 0:
+        age = timedelta(days=settings.access.retention_days)
+    else:
+        raise CliError("say how old: --older-than 90d (or set LODESTAR_RETENTION_DAYS)",
+                       EXIT_USAGE)
+    cutoff = datetime.now(UTC) - age
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        deleted = erasures.purge_before(database, cutoff)
+        audit.record(database, "default", audit.CLI_KEY, "events.purge",
+                     f"before {cutoff:%Y-%m-%d %H:%M}", details={"rows": deleted})
+    finally:
+        database.close()
+    print(f"deleted {deleted['events']:,} events and {deleted['search_events']:,} search "
+          f"events from before {cutoff:%Y-%m-%d %H:%M} UTC")
+    return EXIT_OK
+
+
 def cmd_settings(_: argparse.Namespace, settings: Settings) -> int:
     """Every setting, group by group: its variable, its value here (the default unless the
     environment sets it; secrets are not shown) and what it does."""
     docs = {name: doc for name, _, doc in Settings.describe()}
     current = settings.to_env()
     changed = settings.changed()
-    secret = {"LODESTAR_ADMIN_KEY", "LODESTAR_QDRANT_API_KEY", "DATABASE_URL"}
+    secret = {"LODESTAR_ADMIN_KEY", "LODESTAR_QDRANT_API_KEY", "DATABASE_URL",
+              "LODESTAR_PSEUDONYMISE_SECRET"}
     for title, names in Settings.groups():
         print(f"\n{title}")
         for name in names:
@@ -617,8 +656,8 @@ def _demo_keys(resources: Any) -> Any:
     public = keys.create(database, "public", "demo page")
     server = keys.create(database, "server", "demo backend")
     for made in (public, server):
-        audit.record(database, made.info.shop_id, audit.CLI_KEY, "keys.create",
-                     made.info.key_id, details={"scope": made.info.scope, "by": "demo"})
+        audit.record(database, made.shop_id, audit.CLI_KEY, "keys.create", made.key_id,
+                     details={"scope": made.scope, "by": "demo"})
     return DemoAccess(public.key, server.key, resources.settings.access.shopper_token_ttl_seconds)
 
 

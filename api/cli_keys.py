@@ -58,12 +58,12 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
     database = _database(settings)
     try:
         created = keys.create(database, args.scope, args.name)
-        audit.record(database, created.info.shop_id, audit.CLI_KEY, "keys.create",
-                     created.info.key_id, details={"scope": args.scope})
+        audit.record(database, created.shop_id, audit.CLI_KEY, "keys.create",
+                     created.key_id, details={"scope": args.scope})
     finally:
         database.close()
     print(created.key)
-    print(f"key {created.info.key_id}, scope {created.info.scope}: keep it now, it cannot be "
+    print(f"key {created.key_id}, scope {created.scope}: keep it now, it cannot be "
           "shown again", file=sys.stderr)
     return EXIT_OK
 

@@ -78,16 +78,22 @@ def http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]
     return response
 
 
+def route_of(request: Request[Any, Any, Any]) -> str:
+    """The route's template (`/v1/users/{user_id:str}/home`), never the path itself: logs
+    carry no shopper ids."""
+    return str(request.scope.get("path_template") or "(no route)")
+
+
 def database_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Postgres down, restarting, out of connections or past the statement timeout: a 503
     the client may retry, not a 500. (Bad data in a query stays a 500: that is a bug.)"""
-    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+    log.warning("database unavailable on %s %s: %s", request.method, route_of(request),
                 type(exc).__name__)
     return http_handler(request, DatabaseUnavailable())
 
 
 def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, route_of(request))
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "internal error", None)
 
 

@@ -16,6 +16,7 @@ from indexing.live_catalog import catch_up
 from indexing.onnx_encoder import load_query_encoder
 from indexing.vectorstore import VectorStore, open_vector_store
 from models.db import Database, migrate, open_database
+from models.request_ids import RequestIds
 from models.settings import Settings
 from ranking.spelling import Vocabulary
 from retrieval.fallback import PopularInStock
@@ -55,6 +56,7 @@ class Resources:
         self._vocabulary_lock = threading.Lock()
         # Set once what search needs in memory is loaded (see warm_up).
         self.warmed = threading.Event()
+        self._request_ids: RequestIds | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
@@ -66,6 +68,13 @@ class Resources:
         index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)
         index.refresh()
         return cls(settings=settings, database=database, store=store, index=index)
+
+    @property
+    def request_ids(self) -> RequestIds:
+        """Signs and checks list responses' request ids (its secret is read once)."""
+        if self._request_ids is None:
+            self._request_ids = RequestIds.load(self.database)
+        return self._request_ids
 
     def refresh_index(self) -> bool:
         """Follow the live version; on a switch, bring the new version level with catalog

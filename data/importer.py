@@ -744,6 +744,7 @@ def _run(
     skip_invalid: bool,
     dry_run: bool,
     progress: ProgressCallback | None,
+    pseudonymise: Callable[[str], str] | None = None,
 ) -> list[ImportReport]:
     """Stage every file, then write them all, or none, in one transaction."""
     tallies = [_Tally(kind, str(path)) for kind, path in files]
@@ -757,6 +758,8 @@ def _run(
         cur.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         for tally, (_, path) in zip(tallies, files, strict=True):
             _stage_file(cur, tally, path, progress)
+            if tally.kind == "events" and pseudonymise is not None:
+                _pseudonymise_staged(cur, pseudonymise)
         refused = any(t.refused for t in tallies)
         invalid = any(t.error_count for t in tallies)
         if refused or (invalid and not skip_invalid) or dry_run:
@@ -776,6 +779,20 @@ def _run(
     if refused or (invalid and not skip_invalid):
         raise ImportAborted(reports)
     return reports
+
+
+def _pseudonymise_staged(cur: Any, pseudonymise: Callable[[str], str]) -> None:
+    """Replace the staged events' shopper ids by their pseudonyms, before anything is
+    compared with or written to the stored events."""
+    cur.execute("SELECT DISTINCT user_id FROM lodestar_import_events")
+    originals = [row[0] for row in cur.fetchall()]
+    if not originals:
+        return
+    cur.execute(
+        "UPDATE lodestar_import_events s SET user_id = m.pseudonym "
+        "FROM unnest(%s::text[], %s::text[]) AS m(original, pseudonym) "
+        "WHERE s.user_id = m.original",
+        (originals, [pseudonymise(u) for u in originals]))
 
 
 def import_products(
@@ -801,13 +818,15 @@ def import_events(
     skip_invalid: bool = False,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    pseudonymise: Callable[[str], str] | None = None,
 ) -> ImportReport:
     """Import an events CSV idempotently: events whose event_id is stored are skipped.
 
     Users seen for the first time are added. All or nothing unless `skip_invalid`; raises
     ImportAborted (carrying the report) when nothing was written because of errors.
     """
-    return _run(database, [("events", path)], skip_invalid, dry_run, progress)[0]
+    return _run(database, [("events", path)], skip_invalid, dry_run, progress,
+                pseudonymise)[0]
 
 
 def import_files(
@@ -818,6 +837,7 @@ def import_files(
     skip_invalid: bool = False,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    pseudonymise: Callable[[str], str] | None = None,
 ) -> list[ImportReport]:
     """Import a products file and/or an events file in one transaction, products first.
 
@@ -828,7 +848,7 @@ def import_files(
              if path is not None]
     if not files:
         raise ValueError("nothing to import: give a products file, an events file or both")
-    return _run(database, files, skip_invalid, dry_run, progress)
+    return _run(database, files, skip_invalid, dry_run, progress, pseudonymise)
 
 
 __all__ = [

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,12 @@ from indexing.collections import (
 )
 from indexing.cooccurrence import bought_together
 from indexing.encoder import Encoder, embed_with_cache
+from indexing.erasure import drop_erased
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
 from indexing.live_catalog import catch_up
 from indexing.popularity import Popularity, popularity_by_device
 from indexing.vectorstore.port import Point, VectorStore, point_id
-from models import index_versions
+from models import audit, erasures, index_versions
 from models.catalog import CatalogRow, catalog_rows
 from models.db import Database
 from models.settings import Settings
@@ -85,6 +86,7 @@ def reindex(
         if not acquired:
             raise ReindexBusy("another reindex is running")
         _clean_leftovers(database, store)
+        apply_retention(database, settings)
         version = index_versions.start_version(database, settings.storage.collection_prefix,
                                                settings.snapshot())
         try:
@@ -96,6 +98,22 @@ def reindex(
             raise
         _prune(database, store, settings.storage.versions_to_keep)
         return result
+
+
+def apply_retention(database: Database, settings: Settings,
+                    now: datetime | None = None) -> dict[str, int] | None:
+    """Delete events past LODESTAR_RETENTION_DAYS (wall clock), recorded in the audit log;
+    None when events are kept for ever."""
+    days = settings.access.retention_days
+    if days <= 0:
+        return None
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    deleted = erasures.purge_before(database, cutoff)
+    audit.record(database, "default", "retention", "events.purge", f"before {cutoff:%Y-%m-%d}",
+                 details={"rows": deleted, "retention_days": days})
+    if any(deleted.values()):
+        log.info("retention: %s deleted (older than %d days)", deleted, days)
+    return deleted
 
 
 class RollbackRefused(RuntimeError):
@@ -253,6 +271,10 @@ def _build(
         if caught_up or removed:
             log.info("catch-up of version %s: %d products indexed, %d removed",
                      version.version, caught_up, removed)
+    # Shoppers erased while the build ran may be in what it read: not in what goes live.
+    dropped = drop_erased(database, store, version.users_collection)
+    if dropped:
+        log.info("version %s: %d erased shoppers' vectors left out", version.version, dropped)
     built.timings["catch_up"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     # Hand the new collections over before they go live: a server in another process

@@ -37,9 +37,11 @@ class Database:
             connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         if connect_timeout:
             connect_args["connect_timeout"] = int(connect_timeout)
+        # hide_parameters: a failed statement's error (and so any log line carrying it)
+        # shows the SQL but never the values bound to it, which may be shopper ids.
         self.engine: Engine = create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-            pool_timeout=pool_timeout, connect_args=connect_args,
+            pool_timeout=pool_timeout, connect_args=connect_args, hide_parameters=True,
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -44,8 +44,7 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
-class CreatedKey:
-    info: KeyInfo
+class CreatedKey(KeyInfo):
     key: str  # shown once, never stored
 
 
@@ -97,7 +96,7 @@ def create(database: Database, scope: Scope, name: str = "",
         session.add(row)
         session.flush()
         info = _info(row)
-    return CreatedKey(info, f"{PREFIX}_{key_id}_{secret}")
+    return CreatedKey(**vars(info), key=f"{PREFIX}_{key_id}_{secret}")
 
 
 def list_keys(database: Database, shop_id: str | None = None,

@@ -303,7 +303,7 @@ class ServingSettings(_Group):
 
 
 class AccessSettings(_Group):
-    title: ClassVar[str] = "Keys, shopper tokens and rate limits"
+    title: ClassVar[str] = "Keys, shopper tokens, rate limits and retention"
 
     admin_key: str | None = _s(
         None, "Bootstrap admin key, accepted as `Authorization: Bearer` or `X-Admin-Key`; "
@@ -327,6 +327,13 @@ class AccessSettings(_Group):
     rate_limit_store: Literal["auto", "memory", "postgres"] = _s(
         "auto", "Where request counts live: memory (one process) or postgres (shared by every "
         "API process). auto: memory in the embedded profile, postgres in the server profile.")
+    retention_days: int = _s(
+        0, "Events and search events older than this many days are deleted at the start of "
+        "every reindex (and by `lodestar purge`); 0: kept for ever.", ge=0, le=36_500)
+    pseudonymise_secret: str | None = _s(
+        None, "If set, shopper ids are replaced by a keyed hash (HMAC-SHA256 with this secret) "
+        "before they are stored or looked up, through the API and `lodestar import`. Set it "
+        "before the first event; changing it orphans every stored shopper.", min_length=16)
     openapi_docs: bool | None = _s(
         None, "Serve the OpenAPI schema and docs at /schema without a key. Unset: yes in the "
         "embedded profile, no in the server profile (there they need a key).")
@@ -351,7 +358,8 @@ def _flat_names() -> dict[str, tuple[str, str]]:
 
 
 _FLAT = _flat_names()
-_NOT_RECORDED = frozenset({"database_url", "qdrant_url", "qdrant_api_key", "admin_key"})
+_NOT_RECORDED = frozenset({"database_url", "qdrant_url", "qdrant_api_key", "admin_key",
+                           "pseudonymise_secret"})
 
 
 class Settings:

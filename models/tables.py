@@ -252,3 +252,25 @@ class AuditEntry(Base):
         CheckConstraint("outcome IN ('ok', 'refused', 'failed')", name="known_outcome"),
         Index("ix_audit_log_shop_entry", "shop_id", "entry_id"),
     )
+
+
+class Erasure(Base):
+    """A request to erase a shopper and whether it is done. Names no shopper; `point_id`
+    (the hash of the shopper's vector) is cleared once no older build can go live."""
+
+    __tablename__ = "erasures"
+
+    erasure_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(Text, default="default", server_default="default")
+    point_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(Text)  # pending | done
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done')", name="known_erasure_status"),
+        Index("ix_erasures_pending", "requested_at", postgresql_where=text("status = 'pending'")),
+    )

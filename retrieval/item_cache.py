@@ -163,3 +163,9 @@ class UserVectors:
         if self.capacity > 0:
             with self._lock:
                 self._entries[key] = vector
+
+    def forget(self, user_id: str) -> None:
+        """Drop every vector kept for a shopper (erased)."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == user_id]:
+                del self._entries[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -14,11 +14,14 @@ from litestar.params import RawBody
 from api import schemas
 from api.auth import Caller, check_posted_events, requires
 from api.controllers.params import errors
+from api.errors import ApiError
 from api.openapi import one_or_batch
 from api.resources import Resources
 from api.schemas.events import BatchResult, EventBatch, EventIn, EventStatus
 from api.services import events
+from models import pseudonym
 from models.db import Database
+from models.request_ids import RequestIds
 
 Res = NamedDependency[Resources]
 
@@ -40,13 +43,49 @@ def answer_ingest(resources: Resources, caller: Caller, body: bytes, ingest: Ing
     (duplicate) / 400; a batch 200 with a result per event."""
     settings = resources.settings
     items, batch = events.parse_body(body, settings.serving.events_batch_max)
-    check_posted_events(caller, resources.database, items)
+    check_posted_events(caller, resources.database, items, settings)
+    _check_request_ids(resources.request_ids, items)
+    items = _pseudonymised(items, pseudonym.mapper(settings))
     ingested = ingest(resources.database, items, now=datetime.now(UTC),
                       future_skew=timedelta(seconds=settings.serving.event_future_skew_seconds))
     if batch:
         return Response(events.batch_result(ingested), status_code=200)
     answer, status = events.single_result(ingested)
     return Response(answer, status_code=status)
+
+
+class UnknownRequestId(ApiError):
+    def __init__(self, index: int) -> None:
+        super().__init__(400, "unknown_request_id",
+                         f"events[{index}].request_id: was not issued by this server (use the "
+                         "request_id of the list response that showed the product)",
+                         {"index": index, "field": "request_id"})
+
+
+def _check_request_ids(signer: RequestIds, items: list[Any]) -> None:
+    """Every request id an event names must be one this deployment issued; one that is not
+    refuses the request before anything is stored (a forged click would skew what is learnt
+    from clicks). A malformed one is left to the event's own validation."""
+    for index, item in enumerate(items):
+        raw = item.get("request_id") if isinstance(item, dict) else None
+        if not isinstance(raw, str) or not raw:
+            continue
+        try:
+            request_id = events.parse_request_id(raw)
+        except ValueError:
+            continue
+        if not signer.issued(request_id):
+            raise UnknownRequestId(index)
+
+
+def _pseudonymised(items: list[Any], mapping: Callable[[str], str] | None) -> list[Any]:
+    """Events with the shopper id replaced by its pseudonym (LODESTAR_PSEUDONYMISE_SECRET),
+    before they are validated and stored."""
+    if mapping is None:
+        return items
+    return [{**item, "user_id": mapping(item["user_id"])}
+            if isinstance(item, dict) and isinstance(item.get("user_id"), str) else item
+            for item in items]
 
 
 # What an ingest endpoint answers (events, search events): one convention for clients.
@@ -59,7 +98,9 @@ INGEST_RESPONSES = {
         " stored before (status `duplicate`).",
     ),
     400: ResponseSpec(_ERROR, generate_examples=False,
-                      description="Malformed body, or the one event was refused."),
+                      description="Malformed body, or the one event was refused, or an "
+                      "event names a request_id this server did not issue "
+                      "(`unknown_request_id`; nothing is stored)."),
     409: ResponseSpec(_ERROR, generate_examples=False,
                       description="One event whose event_id was stored before with other "
                       "content (`conflict`); the stored event is kept."),

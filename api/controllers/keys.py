@@ -24,21 +24,8 @@ class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=keys.MAX_NAME_LENGTH)] = ""
 
 
-class Key(msgspec.Struct):
-    key_id: str
-    shop_id: str
-    scope: str
-    name: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class CreatedKey(Key):
-    key: str  # shown in this answer only
-
-
 class KeyList(msgspec.Struct):
-    items: list[Key]
+    items: list[keys.KeyInfo]
 
 
 class AuditItem(msgspec.Struct):
@@ -56,26 +43,20 @@ class AuditPage(msgspec.Struct):
     next_before: int | None  # pass as `before` for the next (older) page
 
 
-def _key(info: keys.KeyInfo) -> Key:
-    return Key(info.key_id, info.shop_id, info.scope, info.name, info.created_at,
-               info.revoked_at)
-
-
 class KeyController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
     guards = [requires("admin")]
 
     @post("/keys", status_code=201, sync_to_thread=True, responses=ADMIN_ERRORS)
-    def create_key(self, resources: Res, caller: Who, data: JSONBody[KeyIn]) -> CreatedKey:
+    def create_key(self, resources: Res, caller: Who,
+                   data: JSONBody[KeyIn]) -> keys.CreatedKey:
         """Make a key in the caller's shop. The key is in this answer only: it is stored
         as a hash and cannot be shown again."""
         with audited(resources, caller, "keys.create", details={"scope": data.scope}) as found:
             made = keys.create(resources.database, data.scope, data.name, caller.shop_id)
-            found["key_id"] = made.info.key_id
-        info = made.info
-        return CreatedKey(info.key_id, info.shop_id, info.scope, info.name, info.created_at,
-                          info.revoked_at, made.key)
+            found["key_id"] = made.key_id
+        return made
 
     @get("/keys", sync_to_thread=True, responses=ADMIN_ERRORS)
     def list_keys(self, resources: Res, caller: Who,
@@ -83,12 +64,12 @@ class KeyController(Controller):
                       description="Include revoked keys.")] = False) -> KeyList:
         """The shop's keys, never their secrets."""
         rows = keys.list_keys(resources.database, caller.shop_id, include_revoked=revoked)
-        return KeyList([_key(k) for k in rows])
+        return KeyList(rows)
 
     @delete("/keys/{key_id:str}", status_code=200, sync_to_thread=True,
             responses=ADMIN_ERRORS)
     def revoke_key(self, request: Request[Any, Any, Any], resources: Res, caller: Who,
-                   key_id: PathId) -> Key:
+                   key_id: PathId) -> keys.KeyInfo:
         """Revoke a key: this server refuses it at once, others within
         LODESTAR_KEY_CACHE_SECONDS. Revoking a revoked key answers it as it is."""
         with audited(resources, caller, "keys.revoke", key_id):
@@ -97,7 +78,7 @@ class KeyController(Controller):
                 raise NotFound("key", key_id)
         authenticator: Authenticator = request.app.state["authenticator"]
         authenticator.forget(key_id)
-        return _key(info)
+        return info
 
     @get("/audit", sync_to_thread=True, responses=ADMIN_ERRORS)
     def audit_log(

@@ -40,7 +40,7 @@ class ListsController(Controller):
             items=present(result, schemas.RankedItem),
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(),
+            request_id=request_id(resources),
             product_id=product_id,
             category=filters.category,
         )
@@ -57,6 +57,6 @@ class ListsController(Controller):
             items=present(result, schemas.RankedItem),
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(),
+            request_id=request_id(resources),
             category=filters.category,
         )

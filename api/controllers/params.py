@@ -3,7 +3,6 @@ list endpoint."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from litestar.di import NamedDependency, Provide
@@ -59,9 +58,10 @@ PRODUCT_ERRORS = errors(400, 404, 503)
 ADMIN_ERRORS = errors(400, 404, 409, 503)
 
 
-def request_id() -> str:
-    """The id a list response carries, for impressions and events to refer to."""
-    return uuid.uuid4().hex
+def request_id(resources: Resources) -> str:
+    """The id a list response carries, for impressions and events to refer to: signed, so
+    that an event can only name a request this deployment answered."""
+    return resources.request_ids.new()
 
 
 def check_limit(resources: Resources, limit: int) -> None:

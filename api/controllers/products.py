@@ -51,7 +51,7 @@ class ProductController(Controller):
         check_limit(resources, limit)
         items, total = catalog.list_products(resources.database, category, brand, limit, offset)
         return schemas.ProductPage(items=items, total=total, limit=limit, offset=offset,
-                                   request_id=request_id())
+                                   request_id=request_id(resources))
 
     @get("/{product_id:str}", sync_to_thread=True, responses=PRODUCT_ERRORS)
     def get_product(self, resources: Res, product_id: PathId) -> schemas.Product:
@@ -74,7 +74,7 @@ class ProductController(Controller):
             items=present(result, schemas.ListItem),
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(),
+            request_id=request_id(resources),
         )
 
     # --- admin writes ------------------------------------------------------------------

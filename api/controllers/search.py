@@ -22,6 +22,7 @@ from api.controllers.params import (
 )
 from api.services.present import present
 from api.services.search import search, understood
+from models.pseudonym import stored_user_id
 
 MAX_OFFSET = 1_000
 
@@ -54,9 +55,10 @@ class SearchController(Controller):
         if user_id is not None:
             check_shopper(caller, user_id)
         if session_id is not None:
-            check_session(caller, resources.database, session_id)
+            check_session(caller, resources.database, session_id, resources.settings)
         query = understood(resources, q)
-        result = search(resources, query, limit, offset, filters, user_id=user_id,
+        stored = stored_user_id(resources.settings, user_id) if user_id is not None else None
+        result = search(resources, query, limit, offset, filters, user_id=stored,
                         session_id=session_id)
         facets = result.facets
         return schemas.SearchResponse(
@@ -72,5 +74,5 @@ class SearchController(Controller):
             personalised=result.personalised,
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(),
+            request_id=request_id(resources),
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, get
+import msgspec
+from litestar import Controller, delete, get
 from litestar.params import QueryParameter
 
 from api import schemas
@@ -19,15 +21,19 @@ from api.controllers.params import (
     Res,
     Who,
     check_limit,
+    errors,
     request_id,
 )
-from api.errors import BadParameter
+from api.errors import BadParameter, NotFound
 from api.resources import Resources
 from api.schemas.events import MAX_DEVICE_TYPE_LENGTH
+from api.services.erasure import erase_shopper
 from api.services.home import home_rows
 from api.services.present import present
 from api.services.recommend import recommend
 from data.parsers import MAX_ID_LENGTH
+from models import erasures
+from models.pseudonym import stored_user_id
 
 MAX_EXCLUDE = 200
 Device = Annotated[str | None, QueryParameter(
@@ -35,6 +41,36 @@ Device = Annotated[str | None, QueryParameter(
     description="The shopper's device type (as events name it, e.g. mobile). A shopper with "
                 "no history gets what is popular on it. Default: the device of their newest "
                 "event.")]
+
+
+class ErasureStatus(msgspec.Struct):
+    erasure_id: str
+    status: str  # done | pending (the server keeps trying)
+    requested_at: datetime
+    done_at: datetime | None
+    attempts: int
+    last_error: str | None
+    href: str
+
+
+def _status(info: erasures.ErasureInfo) -> ErasureStatus:
+    return ErasureStatus(info.erasure_id, info.status, info.requested_at, info.done_at,
+                         info.attempts, info.last_error, f"/v1/erasures/{info.erasure_id}")
+
+
+class ErasureController(Controller):
+    path = "/v1/erasures"
+    tags = ["privacy"]
+    guards = [requires("server")]
+
+    @get("/{erasure_id:str}", sync_to_thread=True, responses=errors(400, 404, 503))
+    def erasure(self, resources: Res, erasure_id: PathId) -> ErasureStatus:
+        """Whether an erasure is done: its rows went at once; `pending` while a vector of
+        the shopper could not yet be removed from every kept index version."""
+        info = erasures.get(resources.database, erasure_id)
+        if info is None:
+            raise NotFound("erasure", erasure_id)
+        return _status(info)
 
 
 class UserController(Controller):
@@ -69,11 +105,13 @@ class UserController(Controller):
         excluded = frozenset(p.strip() for p in (exclude or "").split(",") if p.strip())
         if len(excluded) > MAX_EXCLUDE:
             raise BadParameter("exclude", f"at most {MAX_EXCLUDE} ids")
-        result = recommend(resources, user_id, limit, filters, session_id=session_id,
+        result = recommend(resources, _stored(resources, user_id), limit, filters,
+                           session_id=session_id,
                            product_id=product_id, exclude=excluded, device_type=device)
         return schemas.RecommendationResponse(
             user_id=user_id, items=present(result, schemas.RankedItem),
-            strategy=result.strategy, model_version=result.version, request_id=request_id())
+            strategy=result.strategy, model_version=result.version,
+            request_id=request_id(resources))
 
     @get("/{user_id:str}/home", sync_to_thread=True, responses=LIST_ERRORS)
     def home(
@@ -89,11 +127,28 @@ class UserController(Controller):
         "Trending in Y" rows, no product twice. With a public key, only with the
         shopper's own token."""
         _check_shopper_and_session(caller, resources, user_id, session_id)
-        return home_rows(resources, user_id, session_id, per_row, request_id(), device)
+        home = home_rows(resources, _stored(resources, user_id), session_id, per_row,
+                         request_id(resources), device)
+        home.user_id = user_id  # as the caller named them, not as stored
+        return home
+
+    @delete("/{user_id:str}", status_code=202, sync_to_thread=True,
+            guards=[requires("server")], responses=errors(400, 404, 503))
+    def erase(self, resources: Res, caller: Who, user_id: PathId) -> ErasureStatus:
+        """Erase a shopper (server or admin key): their events, search events, sessions
+        and users row go at once, in one transaction; their vectors leave every kept index
+        version now or, if one cannot be written yet, as soon as it can (`pending`; follow
+        `href`). The next reindex cannot bring them back. Erasing an unknown shopper is
+        recorded too and changes nothing."""
+        return _status(erase_shopper(resources, caller, _stored(resources, user_id)))
 
 
 def _check_shopper_and_session(caller: Caller, resources: Resources, user_id: str,
                                session_id: str | None) -> None:
     check_shopper(caller, user_id)
     if session_id is not None:
-        check_session(caller, resources.database, session_id)
+        check_session(caller, resources.database, session_id, resources.settings)
+
+
+def _stored(resources: Resources, user_id: str) -> str:
+    return stored_user_id(resources.settings, user_id)

@@ -99,11 +99,12 @@ def test_one_event_is_stored_then_a_duplicate(
     client: Client, resources: Resources, products: list[tuple[str, Decimal]]
 ) -> None:
     pid, price = products[0]
-    body = an_event(pid, request_id="0123456789abcdef0123456789abcdef")
+    issued = resources.request_ids.new()
+    body = an_event(pid, request_id=issued)
     first = client.post(URL, json=body)
     assert first.status_code == 201, first.text
     assert first.json() == {"event_id": body["event_id"], "status": "accepted",
-                            "request_id": "0123456789abcdef0123456789abcdef"}
+                            "request_id": issued}
     row = stored(resources, [body["event_id"]])[body["event_id"]]
     assert row["price"] == price
     assert row["occurred_at"] == datetime(2025, 3, 1, 10, tzinfo=UTC)

@@ -22,7 +22,7 @@ from tests.shop import fill_tiny_shop
 
 Client = TestClient  # type: ignore[type-arg]
 URL = "/v1/search/events"
-REQUEST_ID = "0123456789abcdef0123456789abcdef"
+ISSUED: dict[str, str] = {}  # a request id this server issued, set by `issued_request_id`
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +50,18 @@ def products(resources: Resources) -> list[str]:
     return [str(pid) for pid in rows]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def issued_request_id(resources: Resources) -> None:
+    ISSUED["request_id"] = resources.request_ids.new()
+
+
 def new_id(prefix: str = "se") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def a_search_event(product_id: str, /, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "event_id": new_id(), "request_id": REQUEST_ID, "event_type": "impression",
+        "event_id": new_id(), "request_id": ISSUED["request_id"], "event_type": "impression",
         "product_id": product_id, "position": 0, "user_id": "shopper-1", "session_id": "s-1",
         "query": "red shoes", "occurred_at": "2025-03-01T10:00:00Z",
     }
@@ -89,17 +94,19 @@ def test_one_impression_is_stored_with_its_fields(
     client: Client, resources: Resources, products: list[str]
 ) -> None:
     before = datetime.now(UTC)
-    body = a_search_event(products[0], request_id="01234567-89AB-CDEF-0123-456789ABCDEF",
+    hyphenated = str(uuid.UUID(ISSUED["request_id"])).upper()  # the same id, as a UUID would print
+    body = a_search_event(products[0], request_id=hyphenated,
                           position=3, query="  Red\x00 Shoes\n", user_id="shopper-7",
                           session_id="s-7", event_type="Impression")
     response = client.post(URL, json=body)
     assert response.status_code == 201, response.text
     # The request id is echoed in the form responses write it.
     assert response.json() == {"event_id": body["event_id"], "status": "accepted",
-                               "request_id": REQUEST_ID}
+                               "request_id": ISSUED["request_id"]}
     row = stored(resources, [body["event_id"]])[body["event_id"]]
     assert {k: v for k, v in row.items() if k != "received_at"} == {
-        "event_id": body["event_id"], "request_id": REQUEST_ID, "event_type": "impression",
+        "event_id": body["event_id"], "request_id": ISSUED["request_id"],
+        "event_type": "impression",
         "product_id": products[0], "position": 3, "user_id": "shopper-7",
         "session_id": "s-7", "query": "Red Shoes",  # trimmed, the NUL cleaned away
         "occurred_at": datetime(2025, 3, 1, 10, tzinfo=UTC),
@@ -111,7 +118,7 @@ def test_only_the_required_fields_are_needed(
     client: Client, resources: Resources, products: list[str]
 ) -> None:
     before = datetime.now(UTC)
-    body: dict[str, Any] = {"event_id": new_id(), "request_id": REQUEST_ID,
+    body: dict[str, Any] = {"event_id": new_id(), "request_id": ISSUED["request_id"],
                             "event_type": "click", "product_id": products[1], "user_id": None,
                             "query": ""}
     assert client.post(URL, json=body).status_code == 201
@@ -129,7 +136,7 @@ def test_a_repeat_is_a_duplicate_and_the_stored_event_is_kept(
     again = client.post(URL, json=body)
     assert again.status_code == 200, again.text
     assert again.json() == {"event_id": body["event_id"], "status": "duplicate",
-                            "request_id": REQUEST_ID}
+                            "request_id": ISSUED["request_id"]}
     other = client.post(URL, json={**body, "position": 9})
     assert other.status_code == 409, other.text
     assert other.json()["error"]["code"] == "conflict"
@@ -186,7 +193,7 @@ def test_a_bad_event_is_refused_naming_the_field(
 def test_a_batch_of_impressions_and_a_click(
     client: Client, resources: Resources, products: list[str]
 ) -> None:
-    request_id = uuid.uuid4().hex
+    request_id = resources.request_ids.new()
     shown = [a_search_event(pid, request_id=request_id, position=rank)
              for rank, pid in enumerate(products[:3])]
     click = a_search_event(products[1], request_id=request_id, position=1, event_type="click",
@@ -317,3 +324,18 @@ def test_openapi_documents_the_body(client: Client) -> None:
     assert {"type": "integer", "minimum": 0, "maximum": 1000} in position
     assert batch["properties"]["events"]["items"]["title"] == "SearchEventIn"
     assert {"200", "201", "400", "413", "503"} <= set(post["responses"])
+
+
+def test_a_click_on_a_request_this_server_never_answered_is_refused(
+    client: Client, resources: Resources, products: list[str]
+) -> None:
+    served = client.get("/v1/search", params={"q": "shoes"}).json()["request_id"]
+    forged = uuid.uuid4().hex
+    real = a_search_event(products[0], request_id=served, event_type="click")
+    fake = a_search_event(products[0], request_id=forged, event_type="click")
+    refused = client.post(URL, json={"events": [real, fake]})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "unknown_request_id"
+    assert refused.json()["error"]["details"] == {"index": 1, "field": "request_id"}
+    assert stored(resources, [real["event_id"], fake["event_id"]]) == {}
+    assert client.post(URL, json=real).status_code == 201

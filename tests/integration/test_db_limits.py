@@ -21,3 +21,12 @@ def test_a_serving_engine_cancels_a_statement_past_its_timeout(database: Databas
     finally:
         bounded.close()
         unbounded.close()
+
+
+def test_a_failed_statement_does_not_carry_its_values(database: Database) -> None:
+    """Errors are logged; the values bound to a statement (shopper ids) must not be."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    with pytest.raises(SQLAlchemyError) as failed, database.engine.connect() as conn:
+        conn.execute(text("SELECT 1 / 0 WHERE :who <> ''"), {"who": "shopper-4711"})
+    assert "shopper-4711" not in str(failed.value)

@@ -365,3 +365,21 @@ def test_an_id_with_a_control_character_is_still_refused(db: Database, tmp_path:
     feed = f"{PRODUCTS_HEADER}\nP\x001,Title,Home,,,1,,,2024-01-01\n"
     report = aborted(import_products, db, write(tmp_path, "bad.csv", feed))
     assert report.error_count == 1 and "product_id" in report.errors[0].reason
+
+
+def test_pseudonymised_import_stores_no_shopper_id(db: Database, tmp_path: Path) -> None:
+    from models.pseudonym import mapper
+    from models.settings import Settings
+
+    hide = mapper(Settings(pseudonymise_secret="a-secret-of-sixteen+"))
+    assert hide is not None
+    import_products(db, write(tmp_path, "p.csv", PRODUCTS))
+    path = write(tmp_path, "e.csv", EVENTS)
+    import_events(db, path, skip_invalid=True, pseudonymise=hide)
+    stored = {r[0] for r in rows(db, "SELECT user_id FROM events")}
+    assert stored == {hide("u1"), hide("u2")} and not stored & {"u1", "u2"}
+    assert {r[0] for r in rows(db, "SELECT user_id FROM users")} == stored
+    # The same file again: every event a duplicate, none a conflict.
+    again = import_events(db, path, skip_invalid=True, pseudonymise=hide)
+    assert again.inserted == 0 and again.skipped_duplicates == 4
+    assert not any("different" in w for w in again.warnings)
