@@ -115,7 +115,7 @@ async def _poll_live_index(resources: Resources, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(resources.refresh_index)
+            await asyncio.to_thread(resources.refresh_every_shop)
         except Exception:
             log.warning("could not check the live index version", exc_info=True)
         if time.monotonic() >= next_erasure_try:

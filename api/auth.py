@@ -35,6 +35,7 @@ from models.db import Database
 from models.history import session_owner
 from models.pseudonym import stored_user_id
 from models.settings import Settings
+from models.tenancy import DEFAULT_SHOP, set_current_shop
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class Authenticator:
         legacy = headers.get("x-admin-key", "")
         bootstrap = self._settings.access.admin_key
         if bootstrap and any(_same(v, bootstrap) for v in (given, legacy) if v):
-            caller = Caller(BOOTSTRAP_KEY_ID, keys.DEFAULT_SHOP, "admin")
+            caller = Caller(BOOTSTRAP_KEY_ID, DEFAULT_SHOP, "admin")
         elif given:
             caller = self._key_caller(given)
         elif legacy:
@@ -214,6 +215,9 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
         else:
             limiter.check(caller.key_id, caller.scope, address)
     connection.scope[_CALLER] = caller  # type: ignore[literal-required]
+    # Everything this request does from here (the handler, its threads, its transactions)
+    # is for the key's shop: the request's task has a context of its own.
+    set_current_shop(caller.shop_id)
     return caller
 
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from api import cli_keys
 from models.settings import Settings, SettingsError
+from models.tenancy import DEFAULT_SHOP, SHOP_ID, current_shop, for_shop
 
 log = logging.getLogger("lodestar")
 _T = TypeVar("_T")
@@ -44,7 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         _configure_logging(settings, args.verbose, args.command)
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
-        return handler(args, settings)
+        if not SHOP_ID.fullmatch(args.shop):
+            raise CliError(f"--shop: {args.shop!r} is not a shop id (a-z, 0-9, _ and -, "
+                           "up to 40)", EXIT_USAGE)
+        with for_shop(args.shop):
+            return handler(args, settings)
     except SettingsError as exc:
         print(f"lodestar: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -69,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="show library log lines too (-vv: debug)")
+    parser.add_argument("--shop", default=DEFAULT_SHOP, metavar="SHOP",
+                        help="the shop the command works on (default: default); each shop "
+                             "has its own catalog, shoppers, events, index versions and keys")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="serve the HTTP API over an existing data dir")
@@ -524,7 +532,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     try:
         migrate(database)
         deleted = erasures.purge_before(database, cutoff)
-        audit.record(database, "default", audit.CLI_KEY, "events.purge",
+        audit.record(database, current_shop(), audit.CLI_KEY, "events.purge",
                      f"before {cutoff:%Y-%m-%d %H:%M}", details={"rows": deleted})
     finally:
         database.close()
@@ -650,7 +658,7 @@ def _demo_keys(resources: Any) -> Any:
     from models import audit, keys
 
     database = resources.database
-    for old in keys.list_keys(database):
+    for old in keys.list_keys(database, current_shop()):
         if old.name in ("demo page", "demo backend"):
             keys.revoke(database, old.key_id)
     public = keys.create(database, "public", "demo page")
@@ -685,7 +693,7 @@ def _print_examples(resources: Any, host: str, port: int, access: Any) -> None:
     print("  a server key (the shop's backend) was made for the page's tokens; make your own "
           "with `lodestar keys create --scope server`")
     if shopper:
-        token = tokens.mint(access.server_key, "default", str(shopper),
+        token = tokens.mint(access.server_key, current_shop(), str(shopper),
                             access.token_ttl_seconds)
         print(f"  shopper token for {shopper} ({access.token_ttl_seconds // 60} min): {token}")
         print(f"  open {base}/?user={shopper} to search and browse as one of its shoppers")

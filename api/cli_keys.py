@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from models.settings import Settings
+from models.tenancy import current_shop
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -73,7 +74,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     database = _database(settings)
     try:
-        rows = keys.list_keys(database, include_revoked=args.all)
+        rows = keys.list_keys(database, current_shop(), include_revoked=args.all)
     finally:
         database.close()
     if not rows:
@@ -91,7 +92,7 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
     database = _database(settings)
     try:
-        info = keys.revoke(database, args.key_id)
+        info = keys.revoke(database, args.key_id, current_shop())
         if info is None:
             raise CliError(f"no key {args.key_id!r}", EXIT_USAGE)
         audit.record(database, info.shop_id, audit.CLI_KEY, "keys.revoke", info.key_id)

@@ -18,6 +18,7 @@ from indexing.vectorstore import VectorStore, open_vector_store
 from models.db import Database, migrate, open_database
 from models.request_ids import RequestIds
 from models.settings import Settings
+from models.tenancy import DEFAULT_SHOP, current_shop, for_shop
 from ranking.spelling import Vocabulary
 from retrieval.fallback import PopularInStock
 from retrieval.lexical import LexicalRetriever
@@ -27,9 +28,24 @@ from retrieval.search import QueryEmbeddings, catalog_vocabulary
 log = logging.getLogger(__name__)
 
 
+class ShopState:
+    """What a serving process keeps for one shop: its live index (with the item and shopper
+    caches of the version served), its fallback's popular list and its catalog's words."""
+
+    def __init__(self, settings: Settings, index: LiveIndex) -> None:
+        self.index = index
+        self.fallback = PopularInStock(settings.serving.fallback_cache_seconds)
+        self.vocabulary: Vocabulary | None = None
+        self.vocabulary_lock = threading.Lock()
+
+
 class Resources:
     """A plain class on purpose: the framework validates dataclasses it injects field by
-    field, and these fields are live handles, not data."""
+    field, and these fields are live handles, not data.
+
+    Shared by every shop: the database, the vector store, the encoders and the query
+    embedding cache (a query's vector does not depend on the shop). Per shop (the request's,
+    models.tenancy): `index`, `fallback` and the search vocabulary, made on first use."""
 
     def __init__(
         self,
@@ -42,18 +58,16 @@ class Resources:
         self.settings = settings
         self.database = database
         self.store = store
-        self.index = index
+        self._shops: dict[str, ShopState] = {DEFAULT_SHOP: ShopState(settings, index)}
+        self._shops_lock = threading.Lock()
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
         self.metrics = Metrics()
         self.metrics.watch(self.serving_state)
-        self.fallback = PopularInStock(settings.serving.fallback_cache_seconds)
         self.lexical = LexicalRetriever(database, settings)
         self._query_encoder: Encoder | None = None
         self._query_encoder_lock = threading.Lock()
         self.query_embeddings = QueryEmbeddings(self.query_encoder, settings.search.query_cache)
-        self._vocabulary: Vocabulary | None = None
-        self._vocabulary_lock = threading.Lock()
         # Set once what search needs in memory is loaded (see warm_up).
         self.warmed = threading.Event()
         self._request_ids: RequestIds | None = None
@@ -68,6 +82,33 @@ class Resources:
         index = LiveIndex(database, settings.rec.item_cache_items, settings.rec.user_cache)
         index.refresh()
         return cls(settings=settings, database=database, store=store, index=index)
+
+    def shop(self) -> ShopState:
+        """The state of the current shop, made (and its live version found) on first use."""
+        shop_id = current_shop()
+        with self._shops_lock:
+            state = self._shops.get(shop_id)
+            if state is None:
+                index = LiveIndex(self.database, self.settings.rec.item_cache_items,
+                                  self.settings.rec.user_cache)
+                state = self._shops[shop_id] = ShopState(self.settings, index)
+            else:
+                return state
+        index.refresh()
+        return state
+
+    def shops(self) -> list[str]:
+        """The shops this process has served."""
+        with self._shops_lock:
+            return sorted(self._shops)
+
+    @property
+    def index(self) -> LiveIndex:
+        return self.shop().index
+
+    @property
+    def fallback(self) -> PopularInStock:
+        return self.shop().fallback
 
     @property
     def request_ids(self) -> RequestIds:
@@ -99,6 +140,16 @@ class Resources:
                     log.info("version %s caught up: %d products indexed, %d removed",
                              live.version, indexed, removed)
         return changed
+
+    def refresh_every_shop(self) -> None:
+        """refresh_index for every shop this process serves (the server's poller)."""
+        for shop_id in self.shops():
+            with for_shop(shop_id):
+                try:
+                    self.refresh_index()
+                except Exception:
+                    log.warning("could not check the live index version of shop %s", shop_id,
+                                exc_info=True)
 
     def _release(self, *collections: str) -> None:
         """Let go of a version no longer served: the embedded engine opens a shard in one
@@ -149,15 +200,16 @@ class Resources:
             return self._query_encoder
 
     def vocabulary(self) -> Vocabulary:
-        """The catalog's words that search corrects typos towards, read on first need
+        """The shop's catalog words that search corrects typos towards, read on first need
         (about a second per 100K products); catalog writes add to it."""
-        with self._vocabulary_lock:
-            if self._vocabulary is None:
-                self._vocabulary = catalog_vocabulary(self.database, self.settings)
-            return self._vocabulary
+        state = self.shop()
+        with state.vocabulary_lock:
+            if state.vocabulary is None:
+                state.vocabulary = catalog_vocabulary(self.database, self.settings)
+            return state.vocabulary
 
     def vocabulary_if_loaded(self) -> Vocabulary | None:
-        return self._vocabulary
+        return self.shop().vocabulary
 
     def warm_up(self) -> None:
         """Load the encoders (and run each once: the first call allocates; an ONNX query

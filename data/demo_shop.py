@@ -46,6 +46,7 @@ from sqlalchemy import text
 from data import catalog_vocab as vocab
 from models.db import Database
 from models.tables import EVENT_TYPES
+from models.tenancy import as_owner
 
 Array = npt.NDArray[Any]
 Progress = Callable[[str, int, int], None]
@@ -1259,15 +1260,21 @@ def generate_shop(
             raise _refuse(occupied)
     shop = build_shop(spec, report)
     total = len(shop.catalog.ids) + len(shop.users.ids) + shop.n_events
-    with database.driver_cursor() as cursor:
+    # As the owner: Postgres refuses COPY into a table under row-level security. The shop
+    # stays set, so every row lands in the current shop (models.tenancy).
+    with as_owner(), database.driver_cursor() as cursor:
+        # The owner is outside row-level security: every statement names the shop.
+        mine = "shop_id = current_setting('lodestar.shop')"
         if replace:
-            cursor.execute("TRUNCATE products, users, events")
+            for table in ("events", "users", "products"):
+                cursor.execute(f"DELETE FROM {table} WHERE {mine}")
         else:
             # Checked again under a lock: rows may have arrived while the shop was generated.
             cursor.execute("LOCK TABLE products, users, events IN SHARE ROW EXCLUSIVE MODE")
             occupied = []
             for table in SHOP_TABLES:
-                if cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
+                if cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {mine})"
+                                  ).fetchone()[0]:
                     occupied.append(table)
             if occupied:
                 raise _refuse(occupied)

@@ -421,7 +421,7 @@ _UPSERT_PRODUCTS = """
            s.created_at, now()
     FROM lodestar_import_products s LEFT JOIN products p USING (product_id)
     ORDER BY s.product_id COLLATE "C"
-    ON CONFLICT (product_id) DO UPDATE SET
+    ON CONFLICT (shop_id, product_id) DO UPDATE SET
         title = excluded.title, description = excluded.description,
         category = excluded.category, subcategory = excluded.subcategory,
         brand = excluded.brand, price = excluded.price, tags = excluded.tags,
@@ -438,7 +438,7 @@ _UPSERT_PRODUCTS = """
 _INSERT_USERS = """
     INSERT INTO users (user_id)
     SELECT DISTINCT user_id FROM lodestar_import_events
-    ON CONFLICT (user_id) DO NOTHING"""
+    ON CONFLICT (shop_id, user_id) DO NOTHING"""
 
 _COUNT_EVENTS = """
     WITH unknown AS (
@@ -464,7 +464,7 @@ _INSERT_EVENTS = """
            s.device_type, s.dwell_ms, p.price
     FROM lodestar_import_events s LEFT JOIN products p USING (product_id)
     ORDER BY s.event_id COLLATE "C"
-    ON CONFLICT (event_id) DO NOTHING"""
+    ON CONFLICT (shop_id, event_id) DO NOTHING"""
 
 # Run only when some events were already stored: how many of those differ from the file.
 _COUNT_CONFLICTING = """

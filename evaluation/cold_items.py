@@ -106,8 +106,8 @@ def evaluate_cold_items(database: Database, store: VectorStore, settings: Settin
     train_split = dataclasses.replace(split, train=split.train & ~held_mask)
     histories = train_histories(events, train_split, users, as_of, train_settings)
     token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
-    items = f"{settings.storage.collection_prefix}_coldeval_{token}_items"
-    users_name = f"{settings.storage.collection_prefix}_coldeval_{token}_users"
+    items = f"{settings.storage.shop_prefix}_coldeval_{token}_items"
+    users_name = f"{settings.storage.shop_prefix}_coldeval_{token}_users"
     text_encoder = encoder() if callable(encoder) else encoder
     lists: dict[str, dict[str, list[str]]] = {}
     try:

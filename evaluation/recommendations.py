@@ -247,8 +247,8 @@ def train_index(
     """
     train_settings = settings.replace(as_of=as_datetime(just_before(cut)).isoformat())
     token = f"{os.getpid()}_{time.time_ns() // 1_000_000}"
-    items_name = f"{settings.storage.collection_prefix}_{label}_{token}_items"
-    users_name = f"{settings.storage.collection_prefix}_{label}_{token}_users"
+    items_name = f"{settings.storage.shop_prefix}_{label}_{token}_items"
+    users_name = f"{settings.storage.shop_prefix}_{label}_{token}_users"
     text_encoder = encoder() if callable(encoder) else encoder
     try:
         started = time.perf_counter()

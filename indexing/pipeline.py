@@ -41,6 +41,7 @@ from models import audit, erasures, index_versions
 from models.catalog import CatalogRow, catalog_rows
 from models.db import Database
 from models.settings import Settings
+from models.tenancy import current_shop
 from ranking.bootstrap import inherit_factors
 from ranking.foldin import gram_matrix
 
@@ -87,7 +88,7 @@ def reindex(
             raise ReindexBusy("another reindex is running")
         _clean_leftovers(database, store)
         apply_retention(database, settings)
-        version = index_versions.start_version(database, settings.storage.collection_prefix,
+        version = index_versions.start_version(database, settings.storage.shop_prefix,
                                                settings.snapshot())
         try:
             result = _build(database, store, settings, encoder, version, progress)
@@ -109,7 +110,8 @@ def apply_retention(database: Database, settings: Settings,
         return None
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     deleted = erasures.purge_before(database, cutoff)
-    audit.record(database, "default", "retention", "events.purge", f"before {cutoff:%Y-%m-%d}",
+    audit.record(database, current_shop(), "retention", "events.purge",
+                 f"before {cutoff:%Y-%m-%d}",
                  details={"rows": deleted, "retention_days": days})
     if any(deleted.values()):
         log.info("retention: %s deleted (older than %d days)", deleted, days)

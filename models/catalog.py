@@ -126,7 +126,7 @@ _UPSERT = text(f"""
                           tags, in_stock, promoted, created_at, updated_at)
     VALUES (:product_id, :title, :description, :category, :subcategory, :brand, :price, :tags,
             :in_stock, :promoted, COALESCE(CAST(:created_at AS timestamptz), now()), now())
-    ON CONFLICT (product_id) DO UPDATE SET
+    ON CONFLICT (shop_id, product_id) DO UPDATE SET
         title = EXCLUDED.title, description = EXCLUDED.description,
         category = EXCLUDED.category, subcategory = EXCLUDED.subcategory,
         brand = EXCLUDED.brand, price = EXCLUDED.price, tags = EXCLUDED.tags,
@@ -165,7 +165,7 @@ def delete_product(conn: Connection, product_id: str) -> bool:
         return False
     conn.execute(text(
         "INSERT INTO deleted_products (product_id) VALUES (:p) "
-        "ON CONFLICT (product_id) DO UPDATE SET deleted_at = now()"), {"p": product_id})
+        "ON CONFLICT (shop_id, product_id) DO UPDATE SET deleted_at = now()"), {"p": product_id})
     return True
 
 

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import tenancy
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Database:
             pool_timeout=pool_timeout, connect_args=connect_args, hide_parameters=True,
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine, "begin", _scope_to_shop)
 
     def unbounded(self, pool_size: int = 2) -> Database:
         """Another engine on the same database without the serving limits, for long work
@@ -72,6 +74,7 @@ class Database:
         raw = self.engine.raw_connection()
         try:
             driver: Any = raw.driver_connection
+            tenancy.scope_transaction(driver)
             with driver.cursor() as cursor:
                 yield cursor
             raw.commit()
@@ -95,6 +98,10 @@ class Database:
             # The server object stops Postgres when the last process using it lets go.
             self._server.cleanup()
             self._server = None
+
+
+def _scope_to_shop(conn: Connection) -> None:
+    tenancy.scope_transaction(conn.connection.driver_connection)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -192,7 +199,7 @@ def migrate(database: Database, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config(database.url)
-    with database.engine.begin() as connection:
+    with tenancy.as_owner(), database.engine.begin() as connection:
         # A migration may build an index over every event: no serving statement timeout.
         connection.execute(text("SET LOCAL statement_timeout = 0"))
         config.attributes["connection"] = connection
@@ -202,5 +209,5 @@ def migrate(database: Database, revision: str = "head") -> None:
 def current_revision(database: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with database.engine.connect() as connection:
+    with tenancy.as_owner(), database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 
 from models.db import Database
 from models.tables import IndexVersion
+from models.tenancy import current_shop
 
 # One number for every Lodestar process: Postgres advisory locks are keyed by bigint.
 REINDEX_LOCK_KEY = 0x10DE57A2
@@ -137,17 +138,19 @@ def stale_builds(database: Database) -> list[VersionInfo]:
 
 @contextmanager
 def reindex_lock(database: Database) -> Iterator[bool]:
-    """Hold the cluster-wide reindex lock for the duration, if it is free.
+    """Hold the current shop's reindex lock for the duration, if it is free (shops reindex
+    on their own: the lock is keyed by shop).
 
     Yields False without waiting when another process holds it. A session-level advisory
     lock dies with its connection, so a killed reindex never leaves it held.
     """
     with database.engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": REINDEX_LOCK_KEY})
+        key = {"k": REINDEX_LOCK_KEY, "shop": current_shop()}
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(:shop))"), key)
                    .scalar())
         try:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REINDEX_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(:shop))"), key)
                 conn.commit()

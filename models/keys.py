@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from models.db import Database
 from models.tables import ApiKey
+from models.tenancy import current_shop
 
 Scope = Literal["public", "server", "admin"]
 SCOPES: tuple[Scope, ...] = ("public", "server", "admin")  # each may do all the one before may
-DEFAULT_SHOP = "default"
 PREFIX = "lsk"
 MAX_NAME_LENGTH = 200
 _TOKEN_CONTEXT = b"lodestar shopper token"
@@ -84,8 +84,10 @@ def token_secret_of_key(key: str) -> bytes | None:
 
 
 def create(database: Database, scope: Scope, name: str = "",
-           shop_id: str = DEFAULT_SHOP) -> CreatedKey:
-    """A new key; the returned `key` is the only time it can be seen."""
+           shop_id: str | None = None) -> CreatedKey:
+    """A new key of `shop_id` (default: the current shop); the returned `key` is the only
+    time it can be seen."""
+    shop_id = shop_id or current_shop()
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     key_id = secrets.token_hex(6)
@@ -93,6 +95,9 @@ def create(database: Database, scope: Scope, name: str = "",
     row = ApiKey(key_id=key_id, shop_id=shop_id, scope=scope, name=name[:MAX_NAME_LENGTH],
                  secret_hash=secret_hash(secret), token_secret=token_secret(secret))
     with database.session() as session:
+        # A key of a new shop makes the shop.
+        session.execute(text("INSERT INTO shops (shop_id) VALUES (:s) ON CONFLICT DO NOTHING"),
+                        {"s": shop_id})
         session.add(row)
         session.flush()
         info = _info(row)

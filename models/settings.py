@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.tenancy import DEFAULT_SHOP, current_shop
+
 
 class SettingsError(ValueError):
     """A setting could not be read: the message names the variable and what is wrong."""
@@ -71,12 +73,20 @@ class StorageSettings(_Group):
                                ge=1, le=100)
 
     @property
+    def shop_prefix(self) -> str:
+        """The prefix of the current shop's collections and aliases: the collection prefix,
+        and for a shop other than the default its id after it."""
+        shop = current_shop()
+        return (self.collection_prefix if shop == DEFAULT_SHOP
+                else f"{self.collection_prefix}_{shop}")
+
+    @property
     def items_alias(self) -> str:
-        return f"{self.collection_prefix}_items"
+        return f"{self.shop_prefix}_items"
 
     @property
     def users_alias(self) -> str:
-        return f"{self.collection_prefix}_users"
+        return f"{self.shop_prefix}_users"
 
 
 class EncoderSettings(_Group):

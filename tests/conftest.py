@@ -18,6 +18,7 @@ os.environ["LODESTAR_ADMIN_KEY"] = "test-admin-key-of-the-lodestar-suite"
 from indexing.encoder import SentenceEncoder
 from models.db import Database, migrate, open_database
 from models.settings import Settings
+from models.tenancy import as_owner
 
 # Emptied between modules; service_secrets is not: a migration makes its one row.
 TABLES = ("events", "search_events", "products", "users", "index_versions", "embedding_cache",
@@ -39,11 +40,16 @@ def database(pg_settings: Settings) -> Iterator[Database]:
     db.close()
 
 
+def empty_tables(database: Database) -> None:
+    """Empty every table of every shop (as the owner: the service's role may not)."""
+    with as_owner(), database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+
+
 @pytest.fixture
 def db(database: Database) -> Database:
     """The session database, emptied before each test that asks for it."""
-    with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    empty_tables(database)
     return database
 
 

@@ -20,6 +20,7 @@ from api.errors import NotFound
 from api.resources import Resources
 from api.services import catalog
 from data.parsers import MAX_ID_LENGTH
+from models.tenancy import current_shop
 
 KEY_PLACEHOLDER = "__LODESTAR_PUBLIC_KEY__"
 
@@ -67,7 +68,7 @@ class PageController(Controller):
         if demo is None:
             raise NotFound("route", "/demo/shopper-token")
         issued = int(time.time())
-        token = tokens.mint(demo.server_key, "default", user_id, demo.token_ttl_seconds,
+        token = tokens.mint(demo.server_key, current_shop(), user_id, demo.token_ttl_seconds,
                             now=issued)
         return ShopperToken(token, issued + demo.token_ttl_seconds)
 

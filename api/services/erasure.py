@@ -11,6 +11,7 @@ from api.resources import Resources
 from indexing.erasure import remove_points, retry_pending
 from indexing.vectorstore.port import point_id
 from models import audit, erasures
+from models.tenancy import for_shop
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,12 @@ def erase_shopper(resources: Resources, caller: Caller, user_id: str) -> erasure
 
 
 def finish_pending(resources: Resources) -> int:
-    """Try pending erasures again (the server's poller calls this)."""
-    return retry_pending(resources.database, resources.store, _live_users(resources))
+    """Try pending erasures again, shop by shop (the server's poller calls this)."""
+    done = 0
+    for shop_id in resources.shops():
+        with for_shop(shop_id):
+            done += retry_pending(resources.database, resources.store, _live_users(resources))
+    return done
 
 
 def _live_users(resources: Resources) -> str | None:

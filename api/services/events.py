@@ -485,7 +485,7 @@ _INSERT_EVENTS = text("""
     ) AS e(event_id, user_id, product_id, event_type, occurred_at, session_id, device_type,
            dwell_ms, price)
     ORDER BY e.event_id COLLATE "C"
-    ON CONFLICT (event_id) DO NOTHING
+    ON CONFLICT (shop_id, event_id) DO NOTHING
     RETURNING event_id""")
 
 _STORED_EVENTS = text("""
@@ -496,7 +496,7 @@ _STORED_EVENTS = text("""
 _INSERT_USERS = text("""
     INSERT INTO users (user_id)
     SELECT u FROM unnest(CAST(:ids AS text[])) AS u ORDER BY u COLLATE "C"
-    ON CONFLICT (user_id) DO NOTHING""")
+    ON CONFLICT (shop_id, user_id) DO NOTHING""")
 
 
 def _columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:

@@ -27,6 +27,7 @@ from models import jobs
 from models.db import Database
 from models.index_versions import REINDEX_LOCK_KEY
 from models.settings import Settings
+from models.tenancy import current_shop
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def start_reindex(resources: Resources) -> str:
     # server's users (it stays up until the job ends, even if this worker stops first); any
     # other is reached by its URL.
     env = {**os.environ, **resources.settings.to_env()}
-    command = [sys.executable, "-m", "api.cli", "reindex", "--job", job_id]
+    command = [sys.executable, "-m", "api.cli", "--shop", current_shop(), "reindex",
+               "--job", job_id]
     if database.embedded_dir is not None:
         command += ["--embedded-postgres", str(database.embedded_dir)]
     else:
@@ -106,5 +108,6 @@ def _lock_held(resources: Resources) -> bool:
     with resources.database.engine.connect() as conn:
         return bool(conn.execute(text(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND ((classid::bigint << 32) | objid::bigint) = :k)"),
-            {"k": REINDEX_LOCK_KEY}).scalar())
+            "AND objsubid = 2 AND classid::bigint = :k "
+            "AND objid::bigint = (hashtext(:shop)::bigint & 4294967295))"),
+            {"k": REINDEX_LOCK_KEY, "shop": current_shop()}).scalar())

@@ -130,7 +130,7 @@ _INSERT = text("""
     ) AS e(event_id, request_id, event_type, product_id, occurred_at, position, user_id,
            session_id, query)
     ORDER BY e.event_id COLLATE "C"
-    ON CONFLICT (event_id) DO NOTHING
+    ON CONFLICT (shop_id, event_id) DO NOTHING
     RETURNING event_id""")
 
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import text
 
 from api.app import create_app
 from api.resources import Resources
@@ -17,7 +16,7 @@ from models.db import Database
 from models.settings import Settings
 from retrieval.live_index import LiveIndex
 from tests.clients import api_client
-from tests.conftest import TABLES
+from tests.conftest import empty_tables
 from tests.shop import fill_tiny_shop
 
 
@@ -25,8 +24,7 @@ from tests.shop import fill_tiny_shop
 def resources(
     database: Database, encoder: SentenceEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Resources]:
-    with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    empty_tables(database)
     fill_tiny_shop(database)
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("api"), als_iterations=5)
     store = open_vector_store(settings)

@@ -32,7 +32,8 @@ def favourite(resources: Resources) -> dict[str, Any]:
         row = conn.execute(text(
             "SELECT e.user_id, p.product_id, p.title, p.description, p.category, "
             "p.subcategory, p.brand, p.price FROM events e JOIN products p USING (product_id) "
-            "WHERE p.in_stock GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1")).one()
+            "WHERE p.in_stock GROUP BY 1, 2, p.shop_id ORDER BY count(*) DESC, 1, 2 LIMIT 1"
+        )).one()
     return dict(row._mapping)
 
 

@@ -18,9 +18,10 @@ from api.resources import Resources
 from indexing.vectorstore import open_vector_store
 from models.db import Database
 from models.settings import Settings
+from models.tenancy import as_owner
 from retrieval.live_index import LiveIndex
 from tests.clients import api_client
-from tests.conftest import TABLES
+from tests.conftest import empty_tables
 from tests.shop import fill_tiny_shop
 
 Client = TestClient  # type: ignore[type-arg]
@@ -34,8 +35,7 @@ def resources(
     """The shared API fixture without its reindex: events need the catalog in Postgres,
     not the vector index, and building one is most of the shared fixture's time. The
     conftest's `client` runs its app over these resources."""
-    with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    empty_tables(database)
     fill_tiny_shop(database)
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("events"))
     store = open_vector_store(settings)
@@ -323,13 +323,13 @@ def test_garbage_inside_a_batch_is_refused_event_by_event(
 def poisoned_session(resources: Resources) -> Iterator[str]:
     """A session id that the events table refuses, by a constraint added for this test: a
     write that passes validation and still fails in the database."""
-    with resources.database.engine.begin() as conn:
+    with as_owner(), resources.database.engine.begin() as conn:
         conn.execute(text("ALTER TABLE events ADD CONSTRAINT test_poisoned_session "
                           "CHECK (session_id IS DISTINCT FROM 'poisoned') NOT VALID"))
     try:
         yield "poisoned"
     finally:
-        with resources.database.engine.begin() as conn:
+        with as_owner(), resources.database.engine.begin() as conn:
             conn.execute(text("ALTER TABLE events DROP CONSTRAINT test_poisoned_session"))
 
 

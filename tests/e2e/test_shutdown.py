@@ -55,9 +55,9 @@ def stored_events(data_dir: Path) -> list[dict[str, Any]]:
     return list(json.loads(read.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize(("grace", "pause", "finishes"), [(10, 2.0, True), (1, 4.0, False)])
+@pytest.mark.parametrize(("grace", "finishes"), [(10, True), (1, False)])
 def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period(
-    data_dir: Path, grace: int, pause: float, finishes: bool
+    data_dir: Path, grace: int, finishes: bool
 ) -> None:
     port = free_port()
     server = lodestar(data_dir, "serve", "--port", str(port),
@@ -81,8 +81,13 @@ def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period
                          + body[:20])
             time.sleep(0.5)
             server.send_signal(signal.SIGTERM)
-            time.sleep(pause)
-            assert (server.poll() is None) == finishes  # waiting for the request, or gone
+            if finishes:
+                time.sleep(2.0)  # well inside the grace period
+                assert server.poll() is None  # still waiting for the request
+            else:
+                # Gone once the grace period is over, without answering. Waited for rather
+                # than timed: a busy machine may take longer to stop, never less.
+                server.wait(timeout=60)
             answer = b""
             with contextlib.suppress(OSError):
                 conn.sendall(body[20:])

@@ -56,3 +56,18 @@ def test_keys_from_the_command_line(cli_env: Database, capsys: pytest.CaptureFix
     entries = audit.page(cli_env, "default", 50)
     assert [(e.action, e.key_id) for e in entries if e.target == key_id] == [
         ("keys.revoke", audit.CLI_KEY), ("keys.create", audit.CLI_KEY)]
+
+
+def test_keys_belong_to_the_shop_the_command_names(
+    cli_env: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--shop", "acme", "keys", "create", "--scope", "admin"]) == 0
+    key = capsys.readouterr().out.strip()
+    key_id = keys.split_key(key)[0]  # type: ignore[index]
+    assert keys.find(cli_env, key_id).shop_id == "acme"  # type: ignore[union-attr]
+    assert main(["keys", "list"]) == 0
+    assert key_id not in capsys.readouterr().out
+    assert main(["--shop", "acme", "keys", "list"]) == 0
+    assert key_id in capsys.readouterr().out
+    assert main(["keys", "revoke", key_id]) == 2  # not a key of the default shop
+    assert main(["--shop", "Not A Shop!", "keys", "list"]) == 2
