@@ -201,24 +201,39 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
     if isinstance(known, Caller):
         return known
     authenticator: Authenticator = connection.app.state["authenticator"]
-    headers = dict(connection.headers.items())
-    # A key not in the cache is read from Postgres: off the event loop.
-    if authenticator.cached(headers):
-        caller = authenticator.caller(headers)
-    else:
-        caller = await asyncio.to_thread(authenticator.caller, headers)
     limiter: RateLimiter = connection.app.state["limiter"]
-    if limiter.active:
-        address = connection.client.host if connection.client else None
-        if limiter.counter.shared:
-            await asyncio.to_thread(limiter.check, caller.key_id, caller.scope, address)
+    headers = dict(connection.headers.items())
+    try:
+        # A key not in the cache is read from Postgres: off the event loop.
+        if authenticator.cached(headers):
+            caller = authenticator.caller(headers)
         else:
-            limiter.check(caller.key_id, caller.scope, address)
+            caller = await asyncio.to_thread(authenticator.caller, headers)
+    except Unauthorized:
+        # Failed attempts count against the address as a browser's requests do, so that
+        # guessing keys (each a lookup) is slowed like any other flood.
+        await _count(limiter, connection, ANONYMOUS, "public")
+        raise
+    await _count(limiter, connection, caller.key_id, caller.scope)
     connection.scope[_CALLER] = caller  # type: ignore[literal-required]
     # Everything this request does from here (the handler, its threads, its transactions)
     # is for the key's shop: the request's task has a context of its own.
     set_current_shop(caller.shop_id)
     return caller
+
+
+ANONYMOUS = "unauthenticated"  # the rate-limit bucket of requests without a valid key
+
+
+async def _count(limiter: RateLimiter, connection: ASGIConnection[Any, Any, Any, Any],
+                 key_id: str, scope: str) -> None:
+    if not limiter.active:
+        return
+    address = connection.client.host if connection.client else None
+    if limiter.counter.shared:
+        await asyncio.to_thread(limiter.check, key_id, scope, address)
+    else:
+        limiter.check(key_id, scope, address)
 
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:

@@ -34,6 +34,13 @@ def test_a_client_address_over_its_limit_gets_429(resources: Resources) -> None:
         assert c.get("/health").status_code == 200  # never limited
 
 
+def test_guessing_keys_from_one_address_is_limited_too(resources: Resources) -> None:
+    with limited_app(resources, rate_limit_per_address=3, rate_limit_per_key=0) as c:
+        guesses = [c.get("/v1/trending", headers=bearer(f"lsk_{i:012x}_guess")).status_code
+                   for i in range(4)]
+    assert guesses == [401, 401, 401, 429]
+
+
 def test_a_key_over_its_limit_gets_429_and_others_do_not(resources: Resources) -> None:
     first = bearer(keys.create(resources.database, "server").key)
     second = bearer(keys.create(resources.database, "server").key)
