@@ -54,11 +54,15 @@ def _database(settings: Settings) -> Any:
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
+    from api.cli import CliError
     from models import audit, keys
 
     database = _database(settings)
     try:
-        created = keys.create(database, args.scope, args.name)
+        try:
+            created = keys.create(database, args.scope, args.name)
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
         audit.record(database, created.shop_id, audit.CLI_KEY, "keys.create",
                      created.key_id, details={"scope": args.scope})
     finally:

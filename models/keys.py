@@ -90,9 +90,11 @@ def create(database: Database, scope: Scope, name: str = "",
     shop_id = shop_id or current_shop()
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError(f"name: one line of at most {MAX_NAME_LENGTH} characters")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    row = ApiKey(key_id=key_id, shop_id=shop_id, scope=scope, name=name[:MAX_NAME_LENGTH],
+    row = ApiKey(key_id=key_id, shop_id=shop_id, scope=scope, name=name,
                  secret_hash=secret_hash(secret), token_secret=token_secret(secret))
     with database.session() as session:
         # A key of a new shop makes the shop.

@@ -21,7 +21,10 @@ MAX_AUDIT_PAGE = 500
 
 class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
     scope: Literal["public", "server", "admin"]
-    name: Annotated[str, msgspec.Meta(max_length=keys.MAX_NAME_LENGTH)] = ""
+    # One line of printable text: Postgres cannot store a NUL, and a label needs no control
+    # characters.
+    name: Annotated[str, msgspec.Meta(max_length=keys.MAX_NAME_LENGTH,
+                                      pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
 class KeyList(msgspec.Struct):

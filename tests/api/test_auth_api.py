@@ -110,6 +110,14 @@ def test_made_up_wrong_and_revoked_keys_are_refused(
     assert admin.delete("/v1/admin/keys/nope").status_code == 404
 
 
+def test_a_key_name_with_control_characters_is_refused(admin: Client) -> None:
+    for name in ("bad\u0000name", "two\nlines", "x" * 201):
+        response = admin.post("/v1/admin/keys", json={"scope": "public", "name": name})
+        assert response.status_code == 400, name
+    assert admin.post("/v1/admin/keys", json={"scope": "public", "name": "Café page ✓"}
+                      ).status_code == 201
+
+
 def test_keys_are_stored_as_hashes_only(resources: Resources, made: dict[str, str]) -> None:
     with resources.database.engine.connect() as conn:
         stored = conn.execute(text("SELECT * FROM api_keys")).mappings().all()

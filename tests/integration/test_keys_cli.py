@@ -71,3 +71,4 @@ def test_keys_belong_to_the_shop_the_command_names(
     assert key_id in capsys.readouterr().out
     assert main(["keys", "revoke", key_id]) == 2  # not a key of the default shop
     assert main(["--shop", "Not A Shop!", "keys", "list"]) == 2
+    assert main(["keys", "create", "--scope", "public", "--name", "two\nlines"]) == 2
