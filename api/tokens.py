@@ -50,7 +50,7 @@ def signing_key_id(token: str) -> str:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError:
         raise BadToken("not a shopper token") from None
-    if not isinstance(kid, str) or not kid:
+    if not isinstance(kid, str) or not keys.is_key_id(kid):
         raise BadToken("the token names no key (kid)")
     return kid
 

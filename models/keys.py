@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ SCOPES: tuple[Scope, ...] = ("public", "server", "admin")  # each may do all the
 PREFIX = "lsk"
 MAX_NAME_LENGTH = 200
 _TOKEN_CONTEXT = b"lodestar shopper token"
+KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 def scope_allows(held: str, needed: str) -> bool:
@@ -59,11 +61,17 @@ class StoredKey:
     token_secret: bytes
 
 
+def is_key_id(value: str) -> bool:
+    """Whether `value` has the form of a key id (checked before any lookup, so that no
+    made-up value reaches a query)."""
+    return KEY_ID.fullmatch(value) is not None
+
+
 def split_key(key: str) -> tuple[str, str] | None:
     """(key id, secret) of a key in Lodestar's form, else None."""
     prefix, _, rest = key.partition("_")
     key_id, _, secret = rest.partition("_")
-    if prefix != PREFIX or not key_id or not secret:
+    if prefix != PREFIX or not is_key_id(key_id) or not 0 < len(secret) <= 100:
         return None
     return key_id, secret
 

@@ -194,6 +194,9 @@ def test_bad_shopper_tokens_are_refused(
                                headers={"kid": kid}),
         "no expiry": jwt.encode({"sub": alice, "shop": "default", "iat": int(now)}, secret,
                                 algorithm="HS256", headers={"kid": kid}),
+        "a NUL for a key id": jwt.encode({"sub": alice, "shop": "default", "iat": int(now),
+                                          "exp": int(now) + 60}, secret, algorithm="HS256",
+                                         headers={"kid": "a\u0000b"}),
     }
     for why, token in cases.items():
         response = anonymous.get(path, headers={**public, "X-Shopper-Token": token})
