@@ -34,11 +34,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import httpx
 import numpy as np
-from sqlalchemy import text
 
 from bench.access import HEADERS, server_env
+from bench.recommend import delete_posted
 from bench.similar import ROOT, add_scale_arguments, free_port, shop_dir, shop_settings
-from models.db import open_database
 
 RESULTS = ROOT / "results" / "ab.md"
 EVENT_PREFIX = "bench-ab-"
@@ -142,15 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     server.wait(timeout=60)
                 print(f"round {rnd + 1}/{args.rounds}: {name} done", flush=True)
     finally:
-        database = open_database(shop_settings(args), pool_size=1)
-        try:
-            with database.engine.begin() as conn:
-                conn.execute(text("DELETE FROM events WHERE event_id LIKE :p"),
-                             {"p": EVENT_PREFIX + "%"})
-                conn.execute(text("DELETE FROM users WHERE user_id LIKE :p"),
-                             {"p": EVENT_PREFIX + "%"})
-        finally:
-            database.close()
+        delete_posted(shop_settings(args), EVENT_PREFIX)
     write_report(args, checkouts, groups, latency, rates)
     print(args.out.read_text())
     return 0

@@ -31,10 +31,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import httpx
 import numpy as np
-from sqlalchemy import text
 
 from bench.access import HEADERS
-from bench.recommend import pick_users, popular_products, serve
+from bench.recommend import delete_posted, pick_users, popular_products, serve
 from bench.similar import ROOT, add_scale_arguments, prepare, shop_settings
 from models.db import migrate, open_database
 
@@ -148,15 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=60)
-        database = open_database(settings, pool_size=1)
-        try:
-            with database.engine.begin() as conn:
-                conn.execute(text("DELETE FROM events WHERE event_id LIKE :p"),
-                             {"p": EVENT_PREFIX + "%"})
-                conn.execute(text("DELETE FROM users WHERE user_id LIKE :p"),
-                             {"p": EVENT_PREFIX + "%"})
-        finally:
-            database.close()
+        delete_posted(settings, EVENT_PREFIX)
     lines = [
         "# Mixed load: benchmark",
         "",

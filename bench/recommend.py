@@ -82,6 +82,18 @@ def time_gets(http: httpx.Client, urls: Sequence[str], warm_up: int = 10) -> dic
     return {"n": len(lat), "p50": percentile(lat, 50), "p99": percentile(lat, 99)}
 
 
+def delete_posted(settings: Settings, prefix: str) -> None:
+    """Remove the events a benchmark posted (and the shoppers it made), all named with
+    `prefix`, so the shop is as it was for the next run."""
+    database = open_database(settings, pool_size=1)
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(text("DELETE FROM events WHERE event_id LIKE :p"), {"p": prefix + "%"})
+            conn.execute(text("DELETE FROM users WHERE user_id LIKE :p"), {"p": prefix + "%"})
+    finally:
+        database.close()
+
+
 def serve(settings: Settings,
           extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
