@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import Authenticator, Caller, caller_of, requires
 from api.controllers.admin import AdminController
 from api.controllers.events import EventController
+from api.controllers.experiments import ExperimentController
 from api.controllers.health import HealthController
 from api.controllers.keys import KeyController
 from api.controllers.lists import ListsController
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             Resources.open, settings
         )
         holder["resources"] = res
+        res.exposures.start()
         poller = asyncio.create_task(_poll_live_index(res, settings.serving.index_poll_seconds))
         # Search embeds queries (and catalog writes embed text): load the encoder and the
         # catalog's words now, not in the first request.
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+            # Lists served under an experiment are written before the process goes.
+            await asyncio.to_thread(res.exposures.close)
             if owned:
                 await asyncio.to_thread(res.close)
 
@@ -82,7 +86,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
                         EventController, ListsController, UserController, AdminController,
                         KeyController, SearchController, SearchEventController,
-                        ErasureController],
+                        ErasureController, ExperimentController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False),
                       "caller": Provide(provide_caller, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

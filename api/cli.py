@@ -536,8 +536,9 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
                      f"before {cutoff:%Y-%m-%d %H:%M}", details={"rows": deleted})
     finally:
         database.close()
-    print(f"deleted {deleted['events']:,} events and {deleted['search_events']:,} search "
-          f"events from before {cutoff:%Y-%m-%d %H:%M} UTC")
+    print(f"deleted {deleted['events']:,} events, {deleted['search_events']:,} search "
+          f"events and {deleted['exposures']:,} experiment exposures from before "
+          f"{cutoff:%Y-%m-%d %H:%M} UTC")
     return EXIT_OK
 
 
@@ -689,7 +690,7 @@ def _print_examples(resources: Any, host: str, port: int, access: Any) -> None:
     admin_key = resources.settings.access.admin_key
     print(f"\nLodestar is serving the demo shop at {base}  (API docs: {base}/schema)")
     print(f"  public key (browsers; the page uses it): {access.public_key}")
-    print(f"  admin key (catalog writes, reindex, keys): {admin_key}")
+    print(f"  admin key (catalog writes, reindex, keys, experiments): {admin_key}")
     print("  a server key (the shop's backend) was made for the page's tokens; make your own "
           "with `lodestar keys create --scope server`")
     if shopper:

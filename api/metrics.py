@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
@@ -73,6 +74,35 @@ class _ServingCollector(Collector):
                                   value=float(state.query_embedding_misses))
 
 
+class ExposureCounts(Protocol):
+    written: int
+    dropped: int
+    failures: int
+
+    @property
+    def queued(self) -> int: ...
+
+
+class _ExposureCollector(Collector):
+    def __init__(self, log: ExposureCounts) -> None:
+        self._log = log
+
+    def collect(self) -> Iterator[Metric]:
+        log = self._log
+        yield CounterMetricFamily(f"{PREFIX}_exposures_written",
+                                  "Experiment exposures written to Postgres.",
+                                  value=float(log.written))
+        yield CounterMetricFamily(f"{PREFIX}_exposures_dropped",
+                                  "Experiment exposures dropped because the queue was full.",
+                                  value=float(log.dropped))
+        yield CounterMetricFamily(f"{PREFIX}_exposure_write_failures",
+                                  "Batches of exposures that could not be written (retried).",
+                                  value=float(log.failures))
+        yield GaugeMetricFamily(f"{PREFIX}_exposures_queued",
+                                "Experiment exposures waiting to be written.",
+                                value=float(log.queued))
+
+
 class Metrics:
     """Lodestar's own metrics of one app, in a registry of its own (so that several apps
     in one process, as in tests, count apart)."""
@@ -96,9 +126,17 @@ class Metrics:
             f"{PREFIX}_search_fallback", "Searches answered from Postgres alone, by cause.",
             ["cause"], registry=self.registry)
 
+        self.experiment_lists = Counter(
+            f"{PREFIX}_experiment_lists", "Lists served under an experiment, by surface and "
+            "variant.", ["surface", "variant"], registry=self.registry)
+
     def watch(self, read: Callable[[], ServingState]) -> None:
         """Report the serving state that `read` returns on every scrape."""
         self.registry.register(_ServingCollector(read))
+
+    def watch_exposures(self, log: ExposureCounts) -> None:
+        """Report the exposure log's queue and counters on every scrape."""
+        self.registry.register(_ExposureCollector(log))
 
     def render(self) -> bytes:
         """The whole page: the process-wide registry (requests, process) and this app's."""

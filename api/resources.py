@@ -6,8 +6,11 @@ Created in the app's lifespan, closed on shutdown, handed to handlers by injecti
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from api.metrics import Metrics, ServingState
@@ -16,6 +19,8 @@ from indexing.live_catalog import catch_up
 from indexing.onnx_encoder import load_query_encoder
 from indexing.vectorstore import VectorStore, open_vector_store
 from models.db import Database, migrate, open_database
+from models.experiments import ExperimentBook
+from models.exposures import ExposureLog
 from models.request_ids import RequestIds
 from models.settings import Settings
 from models.tenancy import DEFAULT_SHOP, current_shop, for_shop
@@ -26,6 +31,11 @@ from retrieval.live_index import LiveIndex
 from retrieval.search import QueryEmbeddings, catalog_vocabulary
 
 log = logging.getLogger(__name__)
+
+# The settings of the request in hand when an experiment's variant overrides some (see
+# Resources.using): every service reads `resources.settings`, so a variant changes ranking
+# without a parameter threaded through every call.
+_REQUEST_SETTINGS: ContextVar[Settings | None] = ContextVar("request_settings", default=None)
 
 
 class ShopState:
@@ -55,7 +65,7 @@ class Resources:
         index: LiveIndex,
         encoder: Encoder | None = None,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
         self.database = database
         self.store = store
         self._shops: dict[str, ShopState] = {DEFAULT_SHOP: ShopState(settings, index)}
@@ -64,13 +74,57 @@ class Resources:
         self._encoder_lock = threading.Lock()
         self.metrics = Metrics()
         self.metrics.watch(self.serving_state)
-        self.lexical = LexicalRetriever(database, settings)
-        self._query_encoder: Encoder | None = None
+        self._lexical = LexicalRetriever(database, settings)
+        # Query encoders and their embedding caches by kind (torch, onnx-int8): the
+        # setting's own, and another when an experiment's variant asks for it.
+        self._query_encoders: dict[str, Encoder] = {}
         self._query_encoder_lock = threading.Lock()
-        self.query_embeddings = QueryEmbeddings(self.query_encoder, settings.search.query_cache)
+        self._query_embeddings: dict[str, QueryEmbeddings] = {}
+        self.exposures = ExposureLog(database, settings.experiment.flush_seconds,
+                                     max_queued=settings.experiment.max_queued)
+        self.metrics.watch_exposures(self.exposures)
+        self.experiments = ExperimentBook(settings)
         # Set once what search needs in memory is loaded (see warm_up).
         self.warmed = threading.Event()
         self._request_ids: RequestIds | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings of the request in hand: the process's, or an experiment variant's
+        while `using` them."""
+        return _REQUEST_SETTINGS.get() or self._settings
+
+    @property
+    def base_settings(self) -> Settings:
+        """The process's own settings, whatever variant the request is in."""
+        return self._settings
+
+    @contextlib.contextmanager
+    def using(self, settings: Settings) -> Iterator[None]:
+        """Serve with `settings` (an experiment variant's) within the block."""
+        token = _REQUEST_SETTINGS.set(settings)
+        try:
+            yield
+        finally:
+            _REQUEST_SETTINGS.reset(token)
+
+    @property
+    def lexical(self) -> LexicalRetriever:
+        settings = self.settings
+        if settings is self._settings:
+            return self._lexical
+        return LexicalRetriever(self.database, settings)  # cheap: two numbers
+
+    @property
+    def query_embeddings(self) -> QueryEmbeddings:
+        """The embedding cache of the query encoder the request's settings name."""
+        kind = self.settings.search.query_encoder
+        cache = self._query_embeddings.get(kind)
+        if cache is None:
+            with self._query_encoder_lock:
+                cache = self._query_embeddings.setdefault(kind, QueryEmbeddings(
+                    lambda: self._query_encoder_of(kind), self._settings.search.query_cache))
+        return cache
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
@@ -192,12 +246,19 @@ class Resources:
             return self._encoder
 
     def query_encoder(self) -> Encoder:
-        """What search embeds queries with (LODESTAR_SEARCH_QUERY_ENCODER), on first need:
-        the encoder above, or its int8 ONNX export (made into the data dir the first time)."""
+        """What search embeds queries with (LODESTAR_SEARCH_QUERY_ENCODER, or a variant's),
+        on first need: the encoder above, or its int8 ONNX export (made into the data dir
+        the first time)."""
+        return self._query_encoder_of(self.settings.search.query_encoder)
+
+    def _query_encoder_of(self, kind: str) -> Encoder:
         with self._query_encoder_lock:
-            if self._query_encoder is None:
-                self._query_encoder = load_query_encoder(self.settings, self.encoder)
-            return self._query_encoder
+            encoder = self._query_encoders.get(kind)
+            if encoder is None:
+                settings = self._settings.replace(search_query_encoder=kind)
+                encoder = self._query_encoders[kind] = load_query_encoder(settings,
+                                                                          self.encoder)
+            return encoder
 
     def vocabulary(self) -> Vocabulary:
         """The shop's catalog words that search corrects typos towards, read on first need
@@ -221,5 +282,6 @@ class Resources:
         self.warmed.set()
 
     def close(self) -> None:
+        self.exposures.close()
         self.store.close()
         self.database.close()

@@ -24,6 +24,11 @@ _DELETE_SHOPPER = (
         DELETE FROM search_events WHERE user_id = :user_id OR session_id IN (
             SELECT DISTINCT session_id FROM events
             WHERE user_id = :user_id AND session_id IS NOT NULL)""")),
+    # Lists shown under an experiment, likewise by the shopper or their sessions.
+    ("exposures", text("""
+        DELETE FROM exposures WHERE user_id = :user_id OR session_id IN (
+            SELECT DISTINCT session_id FROM events
+            WHERE user_id = :user_id AND session_id IS NOT NULL)""")),
     ("events", text("DELETE FROM events WHERE user_id = :user_id")),
     ("users", text("DELETE FROM users WHERE user_id = :user_id")),
 )
@@ -106,8 +111,8 @@ def get(database: Database, erasure_id: str) -> ErasureInfo | None:
 
 
 def purge_before(database: Database, cutoff: datetime) -> dict[str, Any]:
-    """Delete events and search events that happened before `cutoff`, in one transaction;
-    rows deleted per table."""
+    """Delete events, search events and experiment exposures that happened before `cutoff`,
+    in one transaction; rows deleted per table."""
     with database.engine.begin() as conn:
         return {
             "events": conn.execute(text("DELETE FROM events WHERE occurred_at < :cutoff"),
@@ -115,4 +120,6 @@ def purge_before(database: Database, cutoff: datetime) -> dict[str, Any]:
             "search_events": conn.execute(
                 text("DELETE FROM search_events WHERE occurred_at < :cutoff"),
                 {"cutoff": cutoff}).rowcount,
+            "exposures": conn.execute(text("DELETE FROM exposures WHERE shown_at < :cutoff"),
+                                      {"cutoff": cutoff}).rowcount,
         }

@@ -338,8 +338,9 @@ class AccessSettings(_Group):
         "auto", "Where request counts live: memory (one process) or postgres (shared by every "
         "API process). auto: memory in the embedded profile, postgres in the server profile.")
     retention_days: int = _s(
-        0, "Events and search events older than this many days are deleted at the start of "
-        "every reindex (and by `lodestar purge`); 0: kept for ever.", ge=0, le=36_500)
+        0, "Events, search events and experiment exposures older than this many days are "
+        "deleted at the start of every reindex (and by `lodestar purge`); 0: kept for ever.",
+        ge=0, le=36_500)
     pseudonymise_secret: str | None = _s(
         None, "If set, shopper ids are replaced by a keyed hash (HMAC-SHA256 with this secret) "
         "before they are stored or looked up, through the API and `lodestar import`. Set it "
@@ -349,10 +350,32 @@ class AccessSettings(_Group):
         "embedded profile, no in the server profile (there they need a key).")
 
 
+class ExperimentSettings(_Group):
+    title: ClassVar[str] = "Experiments"
+    model_config = SettingsConfigDict(env_prefix="LODESTAR_EXPERIMENT_")
+
+    attribution_hours: float = _s(
+        24.0, "An event that names no request id counts for an experiment's list when the "
+        "same shopper (or session) acts on a product it showed within this many hours.",
+        gt=0, le=24 * 90)
+    click_depth: int = _s(10, "K of CTR@K in experiment results: clicks on the first K "
+                          "products of a list.", ge=1, le=1000)
+    cache_seconds: float = _s(
+        5.0, "How long a serving process trusts its list of running experiments: one "
+        "created, stopped or starting elsewhere takes effect within this time (at once in "
+        "the process that created or stopped it).", ge=0, le=3600)
+    flush_seconds: float = _s(
+        0.25, "How often exposures (lists served under an experiment) are written to "
+        "Postgres, in batches, off the request path.", gt=0, le=60)
+    max_queued: int = _s(
+        200_000, "Most exposures waiting to be written (Postgres down); beyond it the oldest "
+        "are dropped and counted in /metrics.", ge=100)
+
+
 _GROUPS: dict[str, type[_Group]] = {
     "storage": StorageSettings, "encoder": EncoderSettings, "training": TrainingSettings,
     "similar": SimilarSettings, "rec": RecSettings, "search": SearchSettings,
-    "serving": ServingSettings, "access": AccessSettings,
+    "serving": ServingSettings, "access": AccessSettings, "experiment": ExperimentSettings,
 }
 
 
@@ -368,6 +391,11 @@ def _flat_names() -> dict[str, tuple[str, str]]:
 
 
 _FLAT = _flat_names()
+# What an experiment's variant may change: how lists are ranked, not where things live,
+# how much memory caches take or what input is accepted (checked before a variant is known).
+_OVERRIDE_GROUPS = ("similar", "rec", "search")
+_NOT_OVERRIDABLE = frozenset({"rec_item_cache_items", "rec_user_cache", "search_query_cache",
+                              "search_max_query_chars", "search_typo_max_distance"})
 _NOT_RECORDED = frozenset({"database_url", "qdrant_url", "qdrant_api_key", "admin_key",
                            "pseudonymise_secret"})
 
@@ -383,6 +411,7 @@ class Settings:
     search: SearchSettings
     serving: ServingSettings
     access: AccessSettings
+    experiment: ExperimentSettings
 
     def __init__(self, **overrides: Any) -> None:
         """Read every group from the process environment; `overrides` (named as the
@@ -439,6 +468,20 @@ class Settings:
             value = getattr(getattr(self, group), name)
             out[flat] = value if isinstance(value, int | float | bool | None) else str(value)
         return out
+
+    @staticmethod
+    def overridable() -> list[str]:
+        """The settings an experiment's variant may override, named as overrides name them
+        (`rec_popularity_weight`)."""
+        return [flat for flat, (group, _) in _FLAT.items()
+                if group in _OVERRIDE_GROUPS and flat not in _NOT_OVERRIDABLE]
+
+    @staticmethod
+    def override_name(name: str) -> str | None:
+        """`name` (`rec_mmr_lambda`, or the variable `LODESTAR_REC_MMR_LAMBDA`) as overrides
+        name a setting, if a variant may override it; None otherwise."""
+        flat = name.strip().lower().removeprefix("lodestar_")
+        return flat if flat in _FLAT and flat in Settings.overridable() else None
 
     @property
     def server_profile(self) -> bool:

@@ -81,6 +81,8 @@ class Event(Base):
     device_type: Mapped[str | None] = mapped_column(Text, nullable=True)
     dwell_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    # The list response that showed the product, when the event names one: attribution.
+    request_id: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         CheckConstraint(
@@ -92,6 +94,8 @@ class Event(Base):
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_session_time", "session_id", "occurred_at",
               postgresql_where="session_id IS NOT NULL"),
+        Index("ix_events_request_id", "request_id",
+              postgresql_where="request_id IS NOT NULL"),
     )
 
 
@@ -273,4 +277,57 @@ class Erasure(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'done')", name="known_erasure_status"),
         Index("ix_erasures_pending", "requested_at", postgresql_where=text("status = 'pending'")),
+    )
+
+
+class Experiment(Base):
+    """An A/B test or interleaving of one surface: variants (name, share, setting
+    overrides) as JSON, the salt that makes its assignment its own, a schedule and a fixed
+    horizon (shoppers per variant before its p-values are shown)."""
+
+    __tablename__ = "experiments"
+
+    shop_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    surface: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # ab | interleave
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    salt: Mapped[str] = mapped_column(Text)
+    horizon_shoppers: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stop_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('ab', 'interleave')", name="known_experiment_kind"),
+        CheckConstraint("stop_at IS NULL OR stop_at > start_at", name="stops_after_start"),
+    )
+
+
+class Exposure(Base):
+    """One list served under an experiment: to whom (the assignment unit: the shopper, or
+    the session of an anonymous one), which variant, what in which order and, interleaved,
+    which variant put each product there."""
+
+    __tablename__ = "exposures"
+
+    shop_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(Text)
+    variant: Mapped[str] = mapped_column(Text)
+    surface: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    session_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    items: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    teams: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_exposures_experiment", "shop_id", "experiment_id", "unit"),
+        Index("ix_exposures_user_time", "shop_id", "user_id", "shown_at",
+              postgresql_where="user_id IS NOT NULL"),
+        Index("ix_exposures_session_time", "shop_id", "session_id", "shown_at",
+              postgresql_where="session_id IS NOT NULL"),
     )

@@ -11,13 +11,16 @@ from api.controllers.params import (
     LIST_ERRORS,
     PRODUCT_ERRORS,
     Filters,
+    Id,
     Limit,
     PathId,
     Res,
+    Who,
     check_limit,
+    experiment_unit,
     request_id,
 )
-from api.services import lists
+from api.services import experiments, lists
 from api.services.present import present
 
 
@@ -29,20 +32,29 @@ class ListsController(Controller):
 
     @get("/products/{product_id:str}/bought-together", sync_to_thread=True,
          responses=PRODUCT_ERRORS)
-    def bought_together(self, resources: Res, product_id: PathId, filters: Filters,
-                        limit: Limit = 10) -> schemas.ListResponse:
+    def bought_together(self, resources: Res, caller: Who, product_id: PathId,
+                        filters: Filters, limit: Limit = 10, user_id: Id = None,
+                        session_id: Id = None) -> schemas.ListResponse:
         """Products often bought with this one, best first, topped up with related items
         of other subcategories when it has too few; only in-stock items unless
-        `in_stock=false` (then only out-of-stock ones, as on similar items)."""
+        `in_stock=false` (then only out-of-stock ones, as on similar items). `user_id` or
+        `session_id` (optional) only say who is looking, for an experiment on this
+        surface; with a public key, `user_id` needs that shopper's token."""
         check_limit(resources, limit)
-        result = lists.bought_together(resources, product_id, limit, filters)
+        stored = experiment_unit(caller, resources, user_id)
+        rid = request_id(resources)
+        result, arm = experiments.run_list(
+            resources, "bought-together",
+            lambda: lists.bought_together(resources, product_id, limit, filters),
+            limit, rid, stored, session_id)
         return schemas.ListResponse(
             items=present(result, schemas.RankedItem),
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(resources),
+            request_id=rid,
             product_id=product_id,
             category=filters.category,
+            **experiments.labels(arm),
         )
 
     @get("/trending", sync_to_thread=True, responses=LIST_ERRORS)

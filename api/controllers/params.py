@@ -10,11 +10,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from api import schemas
-from api.auth import Caller
+from api.auth import Caller, check_shopper
 from api.errors import BadParameter
 from api.inputs import MAX_URL_BYTES
 from api.resources import Resources
 from data.parsers import MAX_ID_LENGTH, MAX_LABEL_LENGTH
+from models.pseudonym import stored_user_id
 from retrieval.filters import ItemFilters
 
 Res = NamedDependency[Resources]
@@ -62,6 +63,16 @@ def request_id(resources: Resources) -> str:
     """The id a list response carries, for impressions and events to refer to: signed, so
     that an event can only name a request this deployment answered."""
     return resources.request_ids.new()
+
+
+def experiment_unit(caller: Caller, resources: Resources, user_id: str | None) -> str | None:
+    """The stored id of the shopper a product page names for its experiment (a public key
+    needs their token: an exposure logged under another shopper would take their clicks).
+    A session id needs no token here: it is only an assignment unit."""
+    if user_id is None:
+        return None
+    check_shopper(caller, user_id)
+    return stored_user_id(resources.settings, user_id)
 
 
 def check_limit(resources: Resources, limit: int) -> None:

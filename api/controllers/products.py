@@ -16,6 +16,7 @@ from api.controllers.params import (
     LIST_ERRORS,
     PRODUCT_ERRORS,
     Filters,
+    Id,
     Limit,
     Offset,
     PathId,
@@ -24,10 +25,11 @@ from api.controllers.params import (
     Who,
     check_limit,
     errors,
+    experiment_unit,
     request_id,
 )
 from api.errors import NotFound
-from api.services import catalog, catalog_write
+from api.services import catalog, catalog_write, experiments
 from api.services.catalog_write import ProductBatch, ProductIn
 from api.services.present import present
 from api.services.similar import similar_items
@@ -63,18 +65,26 @@ class ProductController(Controller):
 
     @get("/{product_id:str}/similar", sync_to_thread=True, dependencies=FILTERS,
          responses=PRODUCT_ERRORS)
-    def similar(self, resources: Res, product_id: PathId, filters: Filters,
-                limit: Limit = 10) -> schemas.SimilarResponse:
+    def similar(self, resources: Res, caller: Who, product_id: PathId, filters: Filters,
+                limit: Limit = 10, user_id: Id = None,
+                session_id: Id = None) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
-        itself excluded; filters run inside the vector query."""
+        itself excluded; filters run inside the vector query. `user_id` or `session_id`
+        (optional) only say who is looking, for an experiment on this surface; with a
+        public key, `user_id` needs that shopper's token."""
         check_limit(resources, limit)
-        result = similar_items(resources, product_id, limit, filters)
+        stored = experiment_unit(caller, resources, user_id)
+        rid = request_id(resources)
+        result, arm = experiments.run_list(
+            resources, "similar", lambda: similar_items(resources, product_id, limit, filters),
+            limit, rid, stored, session_id)
         return schemas.SimilarResponse(
             product_id=product_id,
             items=present(result, schemas.ListItem),
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(resources),
+            request_id=rid,
+            **experiments.labels(arm),
         )
 
     # --- admin writes ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from api.controllers.params import (
     check_limit,
     request_id,
 )
+from api.services import experiments
 from api.services.present import present
 from api.services.search import search, understood
 from models.pseudonym import stored_user_id
@@ -58,8 +59,12 @@ class SearchController(Controller):
             check_session(caller, resources.database, session_id, resources.settings)
         query = understood(resources, q)
         stored = stored_user_id(resources.settings, user_id) if user_id is not None else None
-        result = search(resources, query, limit, offset, filters, user_id=stored,
-                        session_id=session_id)
+        rid = request_id(resources)
+        result, arm = experiments.run_list(
+            resources, "search",
+            lambda: search(resources, query, limit, offset, filters, user_id=stored,
+                           session_id=session_id),
+            limit, rid, stored, session_id)
         facets = result.facets
         return schemas.SearchResponse(
             query=query.text,
@@ -74,5 +79,6 @@ class SearchController(Controller):
             personalised=result.personalised,
             strategy=result.strategy,
             model_version=result.version,
-            request_id=request_id(resources),
+            request_id=rid,
+            **experiments.labels(arm),
         )

@@ -27,6 +27,7 @@ from api.controllers.params import (
 from api.errors import BadParameter, NotFound
 from api.resources import Resources
 from api.schemas.events import MAX_DEVICE_TYPE_LENGTH
+from api.services import experiments
 from api.services.erasure import erase_shopper
 from api.services.home import home_rows
 from api.services.present import present
@@ -105,13 +106,17 @@ class UserController(Controller):
         excluded = frozenset(p.strip() for p in (exclude or "").split(",") if p.strip())
         if len(excluded) > MAX_EXCLUDE:
             raise BadParameter("exclude", f"at most {MAX_EXCLUDE} ids")
-        result = recommend(resources, _stored(resources, user_id), limit, filters,
-                           session_id=session_id,
-                           product_id=product_id, exclude=excluded, device_type=device)
+        stored = _stored(resources, user_id)
+        rid = request_id(resources)
+        result, arm = experiments.run_list(
+            resources, "recommendations",
+            lambda: recommend(resources, stored, limit, filters, session_id=session_id,
+                              product_id=product_id, exclude=excluded, device_type=device),
+            limit, rid, stored, session_id)
         return schemas.RecommendationResponse(
             user_id=user_id, items=present(result, schemas.RankedItem),
-            strategy=result.strategy, model_version=result.version,
-            request_id=request_id(resources))
+            strategy=result.strategy, model_version=result.version, request_id=rid,
+            **experiments.labels(arm))
 
     @get("/{user_id:str}/home", sync_to_thread=True, responses=LIST_ERRORS)
     def home(
@@ -127,9 +132,16 @@ class UserController(Controller):
         "Trending in Y" rows, no product twice. With a public key, only with the
         shopper's own token."""
         _check_shopper_and_session(caller, resources, user_id, session_id)
-        home = home_rows(resources, _stored(resources, user_id), session_id, per_row,
-                         request_id(resources), device)
+        stored = _stored(resources, user_id)
+        rid = request_id(resources)
+        home, arm = experiments.run_page(
+            resources, "home",
+            lambda: home_rows(resources, stored, session_id, per_row, rid, device),
+            lambda page: [item.product_id for row in page.rows for item in row.items],
+            rid, stored, session_id)
         home.user_id = user_id  # as the caller named them, not as stored
+        home.experiment = arm.experiment_id if arm else None
+        home.variant = arm.variant if arm else None
         return home
 
     @delete("/{user_id:str}", status_code=202, sync_to_thread=True,

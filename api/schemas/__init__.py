@@ -58,6 +58,10 @@ class SimilarResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+    # The experiment the list was served under and the variant shown (`interleaved`: two
+    # variants' lists mixed); null when none.
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class CategoryCount(msgspec.Struct):
@@ -112,6 +116,10 @@ class ListResponse(msgspec.Struct):
     request_id: str
     product_id: str | None = None
     category: str | None = None
+    # The experiment the list was served under and the variant shown (`interleaved`: two
+    # variants' lists mixed); null when none.
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class RecommendationResponse(msgspec.Struct):
@@ -122,6 +130,10 @@ class RecommendationResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+    # The experiment the list was served under and the variant shown (`interleaved`: two
+    # variants' lists mixed); null when none.
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class HomeRow(msgspec.Struct):
@@ -141,6 +153,10 @@ class HomeResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+    # The experiment the list was served under and the variant shown (`interleaved`: two
+    # variants' lists mixed); null when none.
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class SearchReason(msgspec.Struct):
@@ -188,3 +204,7 @@ class SearchResponse(msgspec.Struct):
     strategy: str
     model_version: int | None
     request_id: str
+    # The experiment the list was served under and the variant shown (`interleaved`: two
+    # variants' lists mixed); null when none.
+    experiment: str | None = None
+    variant: str | None = None

@@ -18,8 +18,8 @@ Rules, stated once (the README repeats them):
   2099 and not more than `event_future_skew_seconds` ahead of the server's clock;
   `dwell_ms` a whole number from 0 to 2147483647; `device_type` short text (at most 32
   characters); an empty `session_id` or `device_type` means absent. `request_id` is 32
-  hex digits (a UUID, hyphens allowed) as list responses write it; it is checked and
-  echoed, not yet stored.
+  hex digits (a UUID, hyphens allowed) as list responses write it; it is checked, stored
+  (experiments attribute the event to the list that showed the product) and echoed.
 - The product must be in the catalog, else the event is refused with `unknown_product`:
   a live shop shows only catalog products, so an unknown id is a client bug. (The CSV
   import accepts such events because history may precede the catalog.) The catalog is
@@ -476,14 +476,14 @@ _KNOWN_PRODUCTS = text(
 # deadlock. RETURNING names the rows written; the others were stored already.
 _INSERT_EVENTS = text("""
     INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at, session_id,
-                        device_type, dwell_ms, price)
+                        device_type, dwell_ms, price, request_id)
     SELECT * FROM unnest(
         CAST(:event_id AS text[]), CAST(:user_id AS text[]), CAST(:product_id AS text[]),
         CAST(:event_type AS text[]), CAST(:occurred_at AS timestamptz[]),
         CAST(:session_id AS text[]), CAST(:device_type AS text[]),
-        CAST(:dwell_ms AS integer[]), CAST(:price AS numeric[])
+        CAST(:dwell_ms AS integer[]), CAST(:price AS numeric[]), CAST(:request_id AS text[])
     ) AS e(event_id, user_id, product_id, event_type, occurred_at, session_id, device_type,
-           dwell_ms, price)
+           dwell_ms, price, request_id)
     ORDER BY e.event_id COLLATE "C"
     ON CONFLICT (shop_id, event_id) DO NOTHING
     RETURNING event_id""")
@@ -510,6 +510,7 @@ def _columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
         "device_type": [e.device_type for e in events],
         "dwell_ms": [e.dwell_ms for e in events],
         "price": [e.price for e in events],
+        "request_id": [e.request_id for e in events],
     }
 
 

@@ -29,6 +29,7 @@ Client = TestClient[Litestar]
 TABLES_NAMING_SHOPPERS = {
     "events": "user_id = :u",
     "search_events": "user_id = :u OR session_id = :s",
+    "exposures": "user_id = :u OR session_id = :s",
     "users": "user_id = :u",
 }
 
@@ -63,6 +64,13 @@ def shopper_with_history(resources: Resources, offset: int) -> tuple[str, str]:
                 VALUES (:e, :r, 'click', :p, :u, :s, 'a query', :t)"""),
                          {"e": uuid.uuid4().hex, "r": uuid.uuid4().hex, "p": product,
                           "u": named, "s": session, "t": now})
+            # and a list an experiment showed them, or only their session
+            conn.execute(text("""
+                INSERT INTO exposures (request_id, experiment_id, variant, surface, unit,
+                                       user_id, session_id, items, shown_at)
+                VALUES (:r, 'exp_0', 'a', 'home', :unit, :u, :s, ARRAY[:p], :t)"""),
+                         {"r": uuid.uuid4().hex, "unit": f"user:{named or session}",
+                          "u": named, "s": session, "p": product, "t": now})
     return user, session
 
 

@@ -139,6 +139,35 @@ def test_a_shopper_token_of_one_shop_is_refused_by_the_other(
     assert crossed.status_code == 401
 
 
+def test_experiments_and_their_exposures_stay_in_their_shop(
+    client: TestClient[Litestar], resources: Resources, shops: dict[str, dict[str, str]]
+) -> None:
+    acme = bearer(shops[OTHER]["admin"])
+    mine = bearer(shops["default"]["admin"])
+    body = {"name": "blend", "surface": "recommendations",
+            "variants": [{"name": "a"}, {"name": "b"}]}
+    made = client.post("/v1/experiments", headers=acme, json=body)
+    assert made.status_code == 201
+    experiment = made.json()["experiment_id"]
+    # The other shop neither sees it nor is blocked by it on the same surface.
+    assert client.get(f"/v1/experiments/{experiment}", headers=mine).status_code == 404
+    assert experiment not in {e["experiment_id"] for e in client.get(
+        "/v1/experiments", headers=mine).json()["items"]}
+    own = client.post("/v1/experiments", headers=mine, json=body)
+    assert own.status_code == 201
+    in_acme = client.get("/v1/users/U000001/recommendations", headers=acme).json()
+    in_default = client.get("/v1/users/U000001/recommendations", headers=mine).json()
+    assert in_acme["experiment"] == experiment
+    assert in_default["experiment"] == own.json()["experiment_id"]
+    resources.exposures.flush()
+    for shop, expected in ((OTHER, experiment), ("default", own.json()["experiment_id"])):
+        with for_shop(shop), resources.database.engine.connect() as conn:
+            seen = set(conn.execute(text("SELECT experiment_id FROM exposures")).scalars())
+        assert seen == {expected}
+    for key, made_id in ((acme, experiment), (mine, own.json()["experiment_id"])):
+        assert client.post(f"/v1/experiments/{made_id}/stop", headers=key).status_code == 200
+
+
 def test_each_shop_reindexes_on_its_own(
     client: TestClient[Litestar], resources: Resources, shops: dict[str, dict[str, str]]
 ) -> None:

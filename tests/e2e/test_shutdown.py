@@ -107,6 +107,45 @@ def test_a_request_in_flight_when_sigterm_comes_finishes_within_the_grace_period
     assert stored == (["in-flight-1"] if finishes else [])
 
 
+def test_exposures_queued_at_sigterm_are_written_before_the_server_stops(
+    data_dir: Path,
+) -> None:
+    port = free_port()
+    # Exposures would wait a minute for their batch: only the shutdown can write them.
+    server = lodestar(data_dir, "serve", "--port", str(port),
+                      LODESTAR_EXPERIMENT_FLUSH_SECONDS="60")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(port)
+        with httpx.Client(base_url=url, headers=bearer(ADMIN_KEY), timeout=30) as client:
+            assert client.put("/v1/products/P1", json={
+                "title": "Steel bottle", "category": "Outdoor", "price": 20}).is_success
+            made = client.post("/v1/experiments", json={
+                "name": "shutdown", "surface": "recommendations",
+                "variants": [{"name": "a"}, {"name": "b"}]})
+            assert made.status_code == 201
+            served = {client.get(f"/v1/users/u{n}/recommendations").json()["request_id"]
+                      for n in range(40)}
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        if server.poll() is None:
+            server.kill()
+    read = subprocess.run(
+        [sys.executable, "-c", (
+            "import json, sys\n"
+            "from sqlalchemy import text\n"
+            "from models.db import open_database\n"
+            "from models.settings import Settings\n"
+            "db = open_database(Settings(data_dir=sys.argv[1]), pool_size=1)\n"
+            "with db.engine.connect() as c:\n"
+            "    print(json.dumps(list(c.execute(text('SELECT request_id FROM exposures'))"
+            ".scalars())))\n"
+            "db.close()\n"), str(data_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert set(json.loads(read.stdout.strip().splitlines()[-1])) == served
+
+
 def test_a_user_that_died_without_closing_does_not_keep_postgres_running(
     data_dir: Path,
 ) -> None:

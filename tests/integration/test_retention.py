@@ -49,12 +49,13 @@ def test_purge_deletes_what_is_older_than_asked(
     assert main(["purge"]) == 2  # no age and no retention setting: nothing is guessed
     assert main(["purge", "--older-than", "soon"]) == 2
     assert main(["purge", "--older-than", "90d"]) == 0
-    assert "deleted 3 events and 3 search events" in capsys.readouterr().out
+    assert "deleted 3 events, 3 search events and 0 experiment exposures" in (
+        capsys.readouterr().out)
     assert ages_left(db, "events") == [3, 89]
     assert ages_left(db, "search_events") == [3, 89]
     entry = audit.page(db, "default", 1, action="events.purge")[0]
     assert entry.key_id == audit.CLI_KEY
-    assert entry.details["rows"] == {"events": 3, "search_events": 3}
+    assert entry.details["rows"] == {"events": 3, "search_events": 3, "exposures": 0}
 
 
 def test_retention_runs_with_every_reindex_when_set(db: Database) -> None:
@@ -62,6 +63,7 @@ def test_retention_runs_with_every_reindex_when_set(db: Database) -> None:
     assert apply_retention(db, Settings()) is None  # kept for ever by default
     assert ages_left(db, "events") == [20, 40]
     assert apply_retention(db, Settings(retention_days=30)) == {"events": 1,
-                                                                "search_events": 1}
+                                                                "search_events": 1,
+                                                                "exposures": 0}
     assert ages_left(db, "events") == [20]
     assert audit.page(db, "default", 1, action="events.purge")[0].key_id == "retention"
