@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from api import cli_keys
+from api import cli_keys, cli_simulate
 from models.settings import Settings, SettingsError
 from models.tenancy import DEFAULT_SHOP, SHOP_ID, current_shop, for_shop
 
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_purge)
 
     cli_keys.add_parser(sub)
+    cli_simulate.add_parser(sub)
     return parser
 
 
