@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from api import cli_keys, cli_simulate
+from api import cli_export, cli_keys, cli_simulate
 from models.settings import Settings, SettingsError
 from models.tenancy import DEFAULT_SHOP, SHOP_ID, current_shop, for_shop
 
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 90d, 12h (default: LODESTAR_RETENTION_DAYS days)")
     p.set_defaults(handler=cmd_purge)
 
+    cli_export.add_parser(sub)
     cli_keys.add_parser(sub)
     cli_simulate.add_parser(sub)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,80 @@ def load_history(
         session_events=[Interaction(str(p), str(k), t.timestamp())
                         for p, k, t, _ in session_rows],
         device_type=device_type)
+
+
+# The per-shopper statement of load_history, run for each id of a page through a lateral
+# join: the same index scan and LIMIT per shopper, so the same rows in the same order (a
+# lateral subquery with a LIMIT is a nested loop: each shopper's rows come out together,
+# as its scan yields them), in one round trip.
+_USERS_EVENTS = text(
+    """
+    SELECT u.user_id, e.product_id, e.event_type, e.occurred_at, e.device_type
+    FROM unnest(CAST(:user_ids AS text[])) AS u(user_id)
+    CROSS JOIN LATERAL (
+        SELECT product_id, event_type, occurred_at, device_type FROM events
+        WHERE user_id = u.user_id AND (CAST(:since AS timestamptz) IS NULL
+                                       OR occurred_at > CAST(:since AS timestamptz))
+        ORDER BY occurred_at DESC LIMIT :limit
+    ) AS e
+    """
+)
+
+
+def load_histories(
+    database: Database,
+    user_ids: Sequence[str],
+    since: datetime | None,
+    limit: int,
+) -> dict[str, ShopperHistory]:
+    """`load_history` for many shoppers without a session, in one query: for each id, the
+    same newest `limit` events after `since` and the same device (that of the newest event
+    naming one). A batch export reads a page of shoppers this way instead of paying a
+    round trip per shopper. Every id asked gets a history, empty if it has no events."""
+    ids = list(dict.fromkeys(user_ids))
+    rows: dict[str, list[Any]] = {u: [] for u in ids}
+    if ids:
+        with database.engine.connect() as conn:
+            # Rows come per shopper in the lateral's order: newest first.
+            for user_id, *row in conn.execute(_USERS_EVENTS, {
+                    "user_ids": ids, "since": since.isoformat() if since else None,
+                    "limit": limit}):
+                rows[str(user_id)].append(row)
+    return {
+        u: ShopperHistory(
+            user_id=u,
+            events=[Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in found],
+            session_events=[],
+            device_type=next((str(r[3]) for r in found if r[3]), None))
+        for u, found in rows.items()}
+
+
+_ACTIVE_SHOPPERS = text(
+    """
+    SELECT DISTINCT user_id FROM events
+    WHERE occurred_at > CAST(:start AS timestamptz) AND user_id > :after
+    ORDER BY user_id LIMIT :limit
+    """
+)
+
+
+def active_shoppers(database: Database, start: datetime, after: str, limit: int) -> list[str]:
+    """One page of the shoppers with an event after `start`: the first `limit` user ids
+    greater than `after`, in id order. Paging by id (keyset), so a caller walks millions of
+    shoppers holding one page at a time, and a page costs the same wherever it starts."""
+    with database.engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(_ACTIVE_SHOPPERS, {
+            "start": start.isoformat(), "after": after, "limit": limit})]
+
+
+_COUNT_ACTIVE = text(
+    "SELECT count(DISTINCT user_id) FROM events WHERE occurred_at > CAST(:start AS timestamptz)")
+
+
+def count_active_shoppers(database: Database, start: datetime) -> int:
+    """How many shoppers have an event after `start` (what a progress bar counts to)."""
+    with database.engine.connect() as conn:
+        return int(conn.execute(_COUNT_ACTIVE, {"start": start.isoformat()}).scalar() or 0)
 
 
 _SESSION_OWNER = text("""
