@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from sqlalchemy import text
 
 from models.db import Database
@@ -272,6 +272,9 @@ class ExperimentBook:
         self._base = base
         self._cache: TTLCache[str, list[Live]] = TTLCache(
             maxsize=10_000, ttl=max(base.experiment.cache_seconds, 1e-6))
+        # Variants' settings by (shop, experiment): made once, not at every re-read.
+        self._settings: LRUCache[tuple[str, str], tuple[Settings, ...]] = LRUCache(
+            maxsize=10_000)
         self._lock = threading.Lock()
 
     def running(self, database: Database, surface: str, now: datetime) -> Live | None:
@@ -280,7 +283,7 @@ class ExperimentBook:
         with self._lock:
             entries = self._cache.get(shop)
         if entries is None:
-            entries = [Live(e, tuple(self._base.replace(**v.overrides) for v in e.variants))
+            entries = [Live(e, self._variant_settings(shop, e))
                        for e in not_ended(database, now)]
             with self._lock:
                 self._cache[shop] = entries
@@ -288,6 +291,16 @@ class ExperimentBook:
             if live.experiment.surface == surface and live.experiment.running(now):
                 return live
         return None
+
+    def _variant_settings(self, shop: str, experiment: Experiment) -> tuple[Settings, ...]:
+        key = (shop, experiment.experiment_id)
+        with self._lock:
+            made = self._settings.get(key)
+        if made is None:
+            made = tuple(self._base.replace(**v.overrides) for v in experiment.variants)
+            with self._lock:
+                self._settings[key] = made
+        return made
 
     def forget(self) -> None:
         """Read the current shop's experiments afresh on the next request."""

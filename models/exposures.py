@@ -62,7 +62,7 @@ _INSERT = text("""
 
 
 class ExposureLog:
-    def __init__(self, database: Database, flush_seconds: float = 0.25,
+    def __init__(self, database: Database, flush_seconds: float = 2.0,
                  batch_rows: int = 2_000, max_queued: int = 200_000) -> None:
         self._database = database
         self._flush_seconds = flush_seconds

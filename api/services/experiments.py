@@ -10,7 +10,6 @@ it could not be followed to a click or a sale.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,18 +26,26 @@ from models.tenancy import current_shop
 from ranking.experiments import assign, team_draft
 from retrieval.results import ListResult
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Arm:
-    """Where a request landed: the experiment, and the variant's name (`interleaved` for
-    an interleaving experiment, whose every request sees both)."""
+    """Where a request landed: the experiment, and the variant's name and position
+    (`interleaved` and None for an interleaving experiment, whose every request sees
+    both)."""
 
     live: Live
     variant: str
     unit: str
+    index: int | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings an A/B arm's variant serves with."""
+        if self.index is None:
+            raise ValueError("an interleaved arm serves with both variants' settings")
+        return self.live.settings[self.index]
 
     @property
     def experiment_id(self) -> str:
@@ -71,11 +78,7 @@ def arm_for(resources: Resources, surface: str, user_id: str | None,
     if experiment.kind == "interleave":
         return Arm(live, INTERLEAVED, unit)
     index = assign(experiment.salt, unit, [v.share for v in experiment.variants])
-    return Arm(live, experiment.variants[index].name, unit)
-
-
-def _settings_of(arm: Arm, name: str) -> int:
-    return next(i for i, v in enumerate(arm.live.experiment.variants) if v.name == name)
+    return Arm(live, experiment.variants[index].name, unit, index)
 
 
 def served(resources: Resources, arm: Arm | None, produce: Callable[[], ListResult],
@@ -86,7 +89,7 @@ def served(resources: Resources, arm: Arm | None, produce: Callable[[], ListResu
         return produce(), None
     variants = arm.live.experiment.variants
     if not arm.interleaved:
-        with resources.using(arm.live.settings[_settings_of(arm, arm.variant)]):
+        with resources.using(arm.settings):
             return produce(), None
     with resources.using(arm.live.settings[0]):
         first = produce()
@@ -135,7 +138,7 @@ def run_page(resources: Resources, surface: str, produce: Callable[[], T],
     arm = arm_for(resources, surface, user_id, session_id)
     if arm is None:
         return produce(), None
-    with resources.using(arm.live.settings[_settings_of(arm, arm.variant)]):
+    with resources.using(arm.settings):
         page = produce()
     log_exposure(resources, arm, surface, request_id, user_id, session_id, items_of(page))
     return page, arm
