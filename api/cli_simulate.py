@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -45,9 +46,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--key", default=None,
                    help=f"a server or admin key (default: ${KEY_VARIABLE}, else "
                         "LODESTAR_ADMIN_KEY)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of the shoppers' draws and of the session and event ids; use a "
-                        "new one for each run against one server (default 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the shoppers' draws and of the session and event ids (default: "
+                        "a new one each run, printed, so that runs against one server do not "
+                        "repeat event ids; give it to replay a run on a fresh shop)")
     p.add_argument("--concurrency", type=int, default=4,
                    help="shoppers visiting at once, each on a thread (1..32; default 4)")
     p.add_argument("--shop-seed", type=int, default=DEMO_SHOP["seed"],
@@ -74,12 +76,13 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         simulate,
     )
 
+    seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
     try:
         check_loopback(args.url)
         duration = parse_duration(args.duration)
         spec = ShopSpec(products=args.products, users=args.users, seed=args.shop_seed)
         plan = SimulationPlan(spec=spec, shoppers=args.shoppers, duration_seconds=duration,
-                              seed=args.seed, concurrency=args.concurrency)
+                              seed=seed, concurrency=args.concurrency)
     except SimulationRefused as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except ValueError as exc:
@@ -98,6 +101,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(str(exc), EXIT_USAGE) from None
         except ServerUnreachable as exc:
             raise CliError(f"{args.url}: {exc}", EXIT_FAILED) from None
+    print(f"seed {seed} (--seed {seed} replays these shoppers)")
     for line in summary.lines():
         print(line)
     if summary.errors or summary.events_rejected:
