@@ -59,8 +59,7 @@ POWER = 0.8
 
 
 def _units(resources: Resources, experiment: str) -> list[Unit]:
-    return [Unit(o.variant, o.exposures, o.clicked_exposures, o.carted, o.bought, o.revenue,
-                 o.credits) for o in unit_outcomes(resources.database, experiment, 10, 24.0)]
+    return unit_outcomes(resources.database, experiment, 10, 24.0)
 
 
 def _run(client: TestClient[Any], resources: Resources, tastes: Tastes, kind: str,

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from models.experiments import UnitOutcome as Unit
+
 with warnings.catch_warnings():
     # statsmodels 0.14 decorates its docstrings with helpers that pandas 3 deprecates:
     # noise at import time that says nothing about this module's use.
@@ -54,19 +56,6 @@ with warnings.catch_warnings():
 ALPHA = 0.05
 POWER = 0.8
 SRM_ALPHA = 0.001
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One unit's outcomes under one variant (see models.experiments.UnitOutcome)."""
-
-    variant: str
-    exposures: int
-    clicked_exposures: int
-    carted: bool
-    bought: bool
-    revenue: float
-    credits: dict[str, int]
 
 
 @dataclass(frozen=True)

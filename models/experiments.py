@@ -190,6 +190,8 @@ named AS (
     SELECT e.event_id, x.request_id, e.event_type, e.product_id, e.price
     FROM x JOIN events e ON e.request_id = x.request_id AND e.product_id = ANY(x.items)
 ),
+-- By the shopper, and apart from it by the session of an anonymous exposure: two joins
+-- rather than one with an OR, so that each can use its index on events.
 by_shopper AS (
     SELECT DISTINCT ON (e.event_id) e.event_id, x.request_id, e.event_type, e.product_id,
            e.price

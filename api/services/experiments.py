@@ -248,8 +248,7 @@ def results(resources: Resources, experiment: Experiment, k: int) -> Results:
     now = datetime.now(UTC)
     outcomes = experiments.unit_outcomes(resources.database, experiment.experiment_id, k,
                                          settings.attribution_hours)
-    units = [stats.Unit(o.variant, o.exposures, o.clicked_exposures, o.carted, o.bought,
-                        o.revenue, o.credits) for o in outcomes]
+    units = outcomes
     if experiment.kind == "interleave":
         names, shares = [INTERLEAVED], [1.0]
     else:

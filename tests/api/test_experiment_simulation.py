@@ -4,6 +4,7 @@ identical variants give false positives near the nominal rate over repeated expe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from litestar.testing import TestClient
 from api.resources import Resources
 from data.simulate import SimulationPlan, simulate
 from data.simulated_shoppers import Tastes
-from evaluation.experiment_stats import ALPHA, Unit, variant_results
+from evaluation.experiment_stats import ALPHA, variant_results
 from models.experiments import unit_outcomes
 from ranking.experiments import assign
 from tests.shop import TINY
@@ -75,8 +76,7 @@ def test_identical_variants_keep_false_positives_near_nominal(
     runs = 1_000
     positives = 0
     for n in range(runs):
-        units = [Unit(("a", "b")[assign(f"aa-{n}", o.unit, [1, 1])], o.exposures,
-                      o.clicked_exposures, o.carted, o.bought, o.revenue, o.credits)
+        units = [dataclasses.replace(o, variant=("a", "b")[assign(f"aa-{n}", o.unit, [1, 1])])
                  for o in outcomes]
         compared = variant_results(["a", "b"], [1, 1], units, final=True)[1].vs_control
         assert compared is not None

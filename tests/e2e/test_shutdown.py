@@ -38,8 +38,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def stored_events(data_dir: Path) -> list[dict[str, Any]]:
-    """The events table, read by a short-lived command of our own."""
+def query(data_dir: Path, sql: str) -> list[dict[str, Any]]:
+    """Rows of `sql` in the data dir's database, read by a short-lived command of our own
+    (after the server has stopped)."""
     read = subprocess.run(
         [sys.executable, "-c", (
             "import json, sys\n"
@@ -48,11 +49,15 @@ def stored_events(data_dir: Path) -> list[dict[str, Any]]:
             "from models.settings import Settings\n"
             "db = open_database(Settings(data_dir=sys.argv[1]), pool_size=1)\n"
             "with db.engine.connect() as c:\n"
-            "    rows = c.execute(text('SELECT event_id, user_id FROM events')).mappings()\n"
+            "    rows = c.execute(text(sys.argv[2])).mappings()\n"
             "    print(json.dumps([dict(r) for r in rows]))\n"
-            "db.close()\n"), str(data_dir)],
+            "db.close()\n"), str(data_dir), sql],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     return list(json.loads(read.stdout.strip().splitlines()[-1]))
+
+
+def stored_events(data_dir: Path) -> list[dict[str, Any]]:
+    return query(data_dir, "SELECT event_id, user_id FROM events")
 
 
 @pytest.mark.parametrize(("grace", "finishes"), [(10, True), (1, False)])
@@ -131,19 +136,8 @@ def test_exposures_queued_at_sigterm_are_written_before_the_server_stops(
     finally:
         if server.poll() is None:
             server.kill()
-    read = subprocess.run(
-        [sys.executable, "-c", (
-            "import json, sys\n"
-            "from sqlalchemy import text\n"
-            "from models.db import open_database\n"
-            "from models.settings import Settings\n"
-            "db = open_database(Settings(data_dir=sys.argv[1]), pool_size=1)\n"
-            "with db.engine.connect() as c:\n"
-            "    print(json.dumps(list(c.execute(text('SELECT request_id FROM exposures'))"
-            ".scalars())))\n"
-            "db.close()\n"), str(data_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
-    assert set(json.loads(read.stdout.strip().splitlines()[-1])) == served
+    assert {row["request_id"] for row in query(data_dir, "SELECT request_id FROM exposures")
+            } == served
 
 
 def test_a_user_that_died_without_closing_does_not_keep_postgres_running(

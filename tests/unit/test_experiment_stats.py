@@ -31,7 +31,8 @@ def _experiment(rng: np.random.Generator, shoppers: int, lift: float) -> list[Un
         keen = rng.beta(2, 8) * (1 + lift if variant == "b" else 1)
         lists = 1 + int(rng.poisson(4))
         bought = bool(rng.random() < keen * 0.5)
-        units.append(Unit(variant, lists, int(rng.binomial(lists, min(keen, 1))),
+        clicked = int(rng.binomial(lists, min(keen, 1)))
+        units.append(Unit(f"user:{len(units)}", variant, lists, clicked,
                           bool(rng.random() < keen), bought,
                           float(rng.lognormal(3, 1)) if bought else 0.0, {}))
     return units
@@ -101,9 +102,9 @@ def test_minimum_detectable_change_shrinks_with_the_sample() -> None:
 
 
 def test_interleaving_preference_counts_shoppers_not_clicks() -> None:
-    units = ([Unit("interleaved", 3, 1, False, False, 0.0, {"a": 1, "b": 0})] * 30
-             + [Unit("interleaved", 3, 1, False, False, 0.0, {"a": 0, "b": 50})] * 10
-             + [Unit("interleaved", 3, 1, False, False, 0.0, {"a": 2, "b": 2})] * 5)
+    units = ([Unit("user:x", "interleaved", 3, 1, False, False, 0.0, {"a": 1, "b": 0})] * 30
+             + [Unit("user:x", "interleaved", 3, 1, False, False, 0.0, {"a": 0, "b": 50})] * 10
+             + [Unit("user:x", "interleaved", 3, 1, False, False, 0.0, {"a": 2, "b": 2})] * 5)
     result = preference("a", "b", units, final=True)
     assert (result.wins_first, result.wins_second, result.ties) == (30, 10, 5)
     assert result.share_second == pytest.approx(0.25)
