@@ -49,8 +49,8 @@ def _run(client: Client, resources: Resources, tastes: Tastes, body: dict[str, A
 
 def test_a_planted_effect_is_found(client: Client, resources: Resources,
                                    tastes: Tastes) -> None:
-    # 150 shoppers, 9 visits each: measured p between 3e-6 and 4e-5 (the split is random
-    # per experiment); with 3 visits each one run in several missed 5%.
+    # 150 shoppers, 9 visits each: measured p 3e-6 (6 visits each: 3e-6 to 4e-5; the
+    # split is random per experiment). With 3 visits each, one run in several missed 5%.
     _, results = _run(client, resources, tastes, {
         "name": "planted", "surface": "recommendations", "horizon_shoppers": 50,
         "variants": [{"name": "ignores-tastes", "overrides": IGNORES_TASTES},
