@@ -84,7 +84,9 @@ def parse_label(value: str, max_length: int = MAX_LABEL_LENGTH) -> str:
     cleaned: each run becomes one space."""
     value = value.strip()
     if not value.isprintable() and _CONTROL.search(value):
-        value = _clean(value, _CONTROL)
+        # Stripped again: a control character could have hidden other white space at an
+        # end ("\x1b\xa00"), and cleaning twice must change nothing.
+        value = _clean(value, _CONTROL).strip()
     if len(value) > max_length:
         raise ValueError(f"{show(value)} is longer than {max_length} characters")
     return value

@@ -5,17 +5,20 @@ identical variants give false positives near the nominal rate over repeated expe
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from api.resources import Resources
 from data.simulate import SimulationPlan, simulate
 from data.simulated_shoppers import Tastes
 from evaluation.experiment_stats import ALPHA, variant_results
 from models.experiments import unit_outcomes
+from models.tenancy import as_owner
 from ranking.experiments import assign
 from tests.shop import TINY
 
@@ -30,6 +33,18 @@ IGNORES_TASTES = {"rec_popularity_weight": 50.0, "rec_content_weight": 0.0,
 @pytest.fixture(scope="module")
 def tastes() -> Tastes:
     return Tastes.of(TINY)
+
+
+@pytest.fixture(autouse=True)
+def fresh_shop(resources: Resources) -> Iterator[None]:
+    """Each test's shoppers meet the shop as generated: the events an earlier run posted
+    would change their histories (and so their lists and clicks) in the next."""
+    yield
+    resources.exposures.flush()
+    with as_owner(), resources.database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE session_id LIKE 'sim-%'"))
+        conn.execute(text("TRUNCATE experiments, exposures"))
+    resources.experiments.forget()
 
 
 def _run(client: Client, resources: Resources, tastes: Tastes, body: dict[str, Any],
