@@ -9,7 +9,6 @@ The export's modules load when the command runs, not with every `lodestar` comma
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,21 +44,19 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_export_recs(args: argparse.Namespace, settings: Settings) -> int:
-    from api.cli import CliError
+    from api.cli import CliError, _progress_printer
     from api.export import ExportRefused, export_recommendations
     from api.resources import Resources
 
     # Arguments are checked before anything opens: a typo costs no database start.
     options = _options(args, settings)
     resources = Resources.open(settings)
+    report = _progress_printer()
     try:
-        bar = _ProgressBar()
-        try:
-            result = export_recommendations(resources, options, progress=bar.update)
-        except ExportRefused as exc:
-            raise CliError(str(exc)) from None
-        finally:
-            bar.close()
+        result = export_recommendations(
+            resources, options, progress=lambda done, total: report("export-recs", done, total))
+    except ExportRefused as exc:
+        raise CliError(str(exc)) from None
     finally:
         resources.close()
     window = (f"shoppers active after {result.window_start:%Y-%m-%d %H:%M} UTC"
@@ -97,25 +94,3 @@ def _options(args: argparse.Namespace, settings: Settings) -> ExportOptions:
         raise CliError(f"--shoppers must be at least 1, not {args.shoppers}", EXIT_USAGE)
     return ExportOptions(out=out, format=kind, since=since, limit=args.limit,
                          max_shoppers=args.shoppers)
-
-
-class _ProgressBar:
-    """Shoppers exported so far on stderr, as the other long commands show their stages."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def update(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self._bar is None:
-            self._bar = tqdm(total=total, desc="export-recs", unit=" shoppers",
-                             file=sys.stderr, dynamic_ncols=True)
-        if self._bar.total != total:
-            self._bar.total = total
-        self._bar.n = done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()

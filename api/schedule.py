@@ -4,24 +4,18 @@ on a fixed cadence, keep going when one run fails or finds another reindex runni
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 
-log = logging.getLogger(__name__)
+from data.parsers import parse_span
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+log = logging.getLogger(__name__)
 
 
 def parse_interval(value: str) -> float:
     """'90s', '30m', '6h', '1d' (or combined, '1h30m') as seconds; at least a minute, so a
     typo cannot start a reindex loop that never rests."""
-    text = value.strip().lower()
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"{value!r} is not an interval like 30m, 6h or 1d")
-    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    seconds = parse_span(value)
     if seconds < 60:
         raise ValueError(f"{value!r} is shorter than a minute")
     return seconds

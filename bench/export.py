@@ -35,7 +35,7 @@ import retrieval.recommender as recommender_module
 from api.export import ExportOptions, export_recommendations, row_of, shopper_pages
 from api.resources import Resources
 from api.services.recommend import recommend
-from bench.similar import ROOT, add_scale_arguments, prepare, shop_settings
+from bench.similar import ROOT, add_scale_arguments, prepare, publish, shop_settings
 from indexing.interactions import resolve_as_of
 from models.db import migrate, open_database
 from retrieval.filters import ItemFilters
@@ -236,13 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "must keep identical.",
         "",
     ]
-    if timings:
-        lines += ["Reindex of this shop, per stage (s): "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()), ""]
-    report = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    publish(lines, args.out, timings)
     return 0
 
 

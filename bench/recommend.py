@@ -37,6 +37,7 @@ from bench.similar import (
     free_port,
     percentile,
     prepare,
+    publish,
     shop_settings,
 )
 from models import index_versions
@@ -232,13 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"| batches of {args.batch_size} | {batched_rate:,.0f} | {args.batches} batches |",
         "",
     ]
-    if timings:
-        lines += ["Reindex of this shop, per stage (s): "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()), ""]
-    report = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    publish(lines, args.out, timings)
     return 0
 
 

@@ -34,7 +34,14 @@ import httpx
 
 from bench.access import HEADERS
 from bench.recommend import pick_users, serve, time_gets
-from bench.similar import ROOT, add_scale_arguments, percentile, prepare, shop_settings
+from bench.similar import (
+    ROOT,
+    add_scale_arguments,
+    percentile,
+    prepare,
+    publish,
+    shop_settings,
+)
 from evaluation.search_queries import load_catalog, search_cases
 from indexing.collections import TEXT
 from indexing.encoder import load_encoder
@@ -231,15 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"first item {_first_title(sample)!r}.",
         "",
     ]
-    if timings:
-        lines += ["Reindex of this shop, per stage (s): "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()), ""]
-    if args.note:
-        lines += [f"Note on this run: {args.note}", ""]
-    report = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    publish(lines, args.out, timings, args.note)
     return 0
 
 

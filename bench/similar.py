@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,21 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     value = fn()
     return value, (time.perf_counter() - started) * 1000
+
+
+def publish(lines: list[str], out: Path, timings: Mapping[str, float] | None = None,
+            note: str | None = None) -> None:
+    """Write a benchmark's results table to `out` and echo it, with the reindex's stage
+    times (when this run built the shop) and the run's note after it."""
+    if timings:
+        lines = [*lines, "Reindex of this shop, per stage (s): "
+                 + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()), ""]
+    if note:
+        lines = [*lines, f"Note on this run: {note}", ""]
+    report = "\n".join(lines)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
 
 
 def add_scale_arguments(parser: argparse.ArgumentParser) -> None:

@@ -25,6 +25,21 @@ FIRST_YEAR, LAST_YEAR = 1990, 2099
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+_SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SPAN_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_span(value: str) -> float:
+    """A length of time, '90s', '30m', '6h', '1d' or combined ('1h30m'), as seconds; case
+    and surrounding spaces do not matter. How every command reads one (its own bounds are
+    its caller's)."""
+    text = value.strip().lower()
+    parts = _SPAN_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{value!r} is not an interval like 30m, 6h or 1d")
+    return sum(float(n) * _SPAN_UNITS[u] for n, u in parts)
+
 UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """What no id, URL or filter may hold: C0 and C1 controls, DEL, and the bidirectional
 overrides and isolates that make text display other than it reads (spoofed ids)."""

@@ -48,6 +48,7 @@ import httpx
 import numpy as np
 
 from data.demo_shop import ShopSpec
+from data.parsers import parse_span
 from data.simulated_shoppers import Reaction, Tastes, react
 
 MAX_SHOPPERS = 100_000
@@ -558,16 +559,16 @@ def simulate(client: HttpClient, plan: SimulationPlan, tastes: Tastes | None = N
     return Simulator(client, plan, tastes).run(progress)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in "60s", "5m", "1h" or "90" (seconds); more than 0, at most 1h."""
-    match = _DURATION.match(text.lower())
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration (e.g. 60s, 5m, 1h)")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+    """Seconds in "60s", "5m", "1h", "1m30s" or "90" (seconds); more than 0, at most 1h."""
+    compact = text.strip().lower().replace(" ", "")
+    try:
+        seconds = float(compact) if _SECONDS.fullmatch(compact) else parse_span(compact)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration (e.g. 60s, 5m, 1h)") from None
     if not 0 < seconds <= MAX_DURATION_SECONDS:
         raise ValueError(f"{text!r}: must be more than 0 and at most 1h")
     return seconds

@@ -113,6 +113,10 @@ class Preference:
     ci_high: float | None
     p_value: float | None
 
+    @property
+    def significant(self) -> bool | None:
+        return None if self.p_value is None else self.p_value < ALPHA
+
 
 def _rate(count: int, total: int) -> float | None:
     return count / total if total else None

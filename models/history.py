@@ -60,12 +60,13 @@ def load_history(
     if device_type is None:
         # Rows come newest first.
         device_type = next((str(r[3]) for r in (*session_rows, *user_rows) if r[3]), None)
-    return ShopperHistory(
-        user_id=user_id,
-        events=[Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in user_rows],
-        session_events=[Interaction(str(p), str(k), t.timestamp())
-                        for p, k, t, _ in session_rows],
-        device_type=device_type)
+    return ShopperHistory(user_id=user_id, events=_interactions(user_rows),
+                          session_events=_interactions(session_rows), device_type=device_type)
+
+
+def _interactions(rows: Sequence[Any]) -> list[Interaction]:
+    """(product, type, time, device) rows as the ranking core's interactions, in order."""
+    return [Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in rows]
 
 
 # The per-shopper statement of load_history, run for each id of a page through a lateral
@@ -108,7 +109,7 @@ def load_histories(
     return {
         u: ShopperHistory(
             user_id=u,
-            events=[Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in found],
+            events=_interactions(found),
             session_events=[],
             device_type=next((str(r[3]) for r in found if r[3]), None))
         for u, found in rows.items()}

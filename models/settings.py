@@ -398,6 +398,8 @@ _FLAT = _flat_names()
 _OVERRIDE_GROUPS = ("similar", "rec", "search")
 _NOT_OVERRIDABLE = frozenset({"rec_item_cache_items", "rec_user_cache", "search_query_cache",
                               "search_max_query_chars", "search_typo_max_distance"})
+_OVERRIDABLE = [flat for flat, (group, _) in _FLAT.items()
+                if group in _OVERRIDE_GROUPS and flat not in _NOT_OVERRIDABLE]
 _NOT_RECORDED = frozenset({"database_url", "qdrant_url", "qdrant_api_key", "admin_key",
                            "pseudonymise_secret"})
 
@@ -475,15 +477,14 @@ class Settings:
     def overridable() -> list[str]:
         """The settings an experiment's variant may override, named as overrides name them
         (`rec_popularity_weight`)."""
-        return [flat for flat, (group, _) in _FLAT.items()
-                if group in _OVERRIDE_GROUPS and flat not in _NOT_OVERRIDABLE]
+        return list(_OVERRIDABLE)
 
     @staticmethod
     def override_name(name: str) -> str | None:
         """`name` (`rec_mmr_lambda`, or the variable `LODESTAR_REC_MMR_LAMBDA`) as overrides
         name a setting, if a variant may override it; None otherwise."""
         flat = name.strip().lower().removeprefix("lodestar_")
-        return flat if flat in _FLAT and flat in Settings.overridable() else None
+        return flat if flat in _OVERRIDABLE else None
 
     @property
     def server_profile(self) -> bool:

@@ -8,7 +8,8 @@ restart, and independent between experiments (each has its own salt).
 Interleaving is team-draft (Radlinski, Kurup and Joachims, 2008): the two rankings take
 turns, like captains picking teams, each adding its best product not already picked; the
 team with fewer picks goes next and a coin decides ties. A click credits the team that
-picked the product, so a shopper's clicks compare the two rankers on the same list.
+picked the product (counted where results are read, models.experiments), so a shopper's
+clicks compare the two rankers on the same list.
 """
 
 from __future__ import annotations
@@ -76,12 +77,3 @@ def team_draft(first: Sequence[str], second: Sequence[str], limit: int,
         picks[team] += 1
     return merged, teams
 
-
-def credit(teams: Sequence[int], clicked_positions: Sequence[int]) -> tuple[int, int]:
-    """Clicks credited to each team of an interleaved list: (first's, second's). Positions
-    outside the list are ignored."""
-    wins = [0, 0]
-    for position in clicked_positions:
-        if 0 <= position < len(teams):
-            wins[teams[position]] += 1
-    return wins[0], wins[1]

@@ -270,7 +270,6 @@ class ExperimentController(Controller):
             minimum_detectable_change=r.mde,
             interleaving=(PreferenceOut(
                 pref.first, pref.second, pref.wins_first, pref.wins_second, pref.ties,
-                pref.share_second, pref.ci_low, pref.ci_high, pref.p_value,
-                None if pref.p_value is None else pref.p_value < stats.ALPHA)
+                pref.share_second, pref.ci_low, pref.ci_high, pref.p_value, pref.significant)
                 if pref is not None else None),
         )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ranking.experiments import assign, credit, team_draft, unit_position
+from ranking.experiments import assign, team_draft, unit_position
 
 
 def test_assignment_is_stable_and_follows_shares() -> None:
@@ -59,7 +59,5 @@ def test_identical_rankings_split_credit_evenly() -> None:
     ranking = [f"p{n}" for n in range(10)]
     firsts = Counter(team_draft(ranking, ranking, 10, f"r{n}")[1][0] for n in range(2_000))
     assert firsts[0] / 2_000 == pytest.approx(0.5, abs=0.04)
-    merged, teams = team_draft(ranking, ranking, 10, "x")
+    merged, _ = team_draft(ranking, ranking, 10, "x")
     assert merged == ranking  # the same ranking interleaved with itself is itself
-    assert credit(teams, [0, 1, 99]) == (
-        sum(1 for t in teams[:2] if t == 0), sum(1 for t in teams[:2] if t == 1))
