@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -33,6 +34,7 @@ from api.metrics import request_metrics
 from api.ratelimit import limiter_for
 from api.resources import Resources
 from api.services.erasure import finish_pending
+from api.timing import ServerTiming
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     def provide_caller(request: Request[Any, Any, Any]) -> Caller:
         return caller_of(request)
 
+    def observe_stages(route: str, parts: dict[str, float]) -> None:
+        if "resources" in holder:
+            holder["resources"].metrics.observe_stages(route, parts)
+
     authenticator = Authenticator(settings, lambda: holder["resources"].database)
     limiter = limiter_for(settings, lambda: holder["resources"].database)
     # The schema is open in the embedded profile; in the server profile a key is needed
@@ -95,7 +101,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         # Logging is the command line's to configure (lodestar -v, LODESTAR_LOG_LEVEL); the
         # framework's default would set the root logger to INFO with a format of its own.
         logging_config=None,
-        middleware=[request_metrics().middleware],
+        middleware=[request_metrics().middleware,
+                    DefineMiddleware(ServerTiming, observe=observe_stages,
+                                     send_header=settings.serving.server_timing)],
         openapi_config=OpenAPIConfig(
             title="Lodestar", version="1", path="/schema", openapi_router=docs,
             components=Components(security_schemes={"key": SecurityScheme(

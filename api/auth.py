@@ -30,7 +30,7 @@ from litestar.handlers.base import BaseRouteHandler
 from api import tokens
 from api.errors import ApiError
 from api.ratelimit import RateLimiter
-from models import audit, keys
+from models import audit, keys, timing
 from models.db import Database
 from models.history import session_owner
 from models.pseudonym import stored_user_id
@@ -200,6 +200,11 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
     known = connection.scope.get(_CALLER)  # type: ignore[misc]
     if isinstance(known, Caller):
         return known
+    with timing.stage("auth"):
+        return await _authenticate(connection)
+
+
+async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     authenticator: Authenticator = connection.app.state["authenticator"]
     limiter: RateLimiter = connection.app.state["limiter"]
     headers = dict(connection.headers.items())

@@ -8,7 +8,8 @@ Two sources, one page:
   prometheus_client's process metrics;
 - Lodestar's own, per app: lists served per strategy and fallbacks per cause (counters),
   and, read when scraped, the live index's version, age and staleness, the item cache's
-  size, and the query-embedding cache's hits and misses.
+  size, and the query-embedding cache's hits and misses; and each request's time per stage
+  (`lodestar_request_stage_seconds`, api.timing).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -26,6 +27,9 @@ PREFIX = "lodestar"
 # Latency buckets in seconds: list endpoints answer in milliseconds, a search in tens.
 BUCKETS: list[str | float] = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
                               0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
+# A stage (one vector query, one SQL statement) takes from tens of microseconds up.
+STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015,
+                 0.02, 0.03, 0.05, 0.1, 0.25, 1.0)
 
 
 def request_metrics() -> PrometheusConfig:
@@ -126,9 +130,18 @@ class Metrics:
             f"{PREFIX}_search_fallback", "Searches answered from Postgres alone, by cause.",
             ["cause"], registry=self.registry)
 
+        self.stage_seconds = Histogram(
+            f"{PREFIX}_request_stage_seconds", "Time of each request spent per stage (vector "
+            "store, encoder, SQL, history, ranking, ...; `other`: the rest; `total`), by "
+            "route template.", ["route", "stage"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.experiment_lists = Counter(
             f"{PREFIX}_experiment_lists", "Lists served under an experiment, by surface and "
             "variant.", ["surface", "variant"], registry=self.registry)
+
+    def observe_stages(self, route: str, parts: dict[str, float]) -> None:
+        """Record one request's breakdown (api.timing)."""
+        for stage, seconds in parts.items():
+            self.stage_seconds.labels(route, stage).observe(seconds)
 
     def watch(self, read: Callable[[], ServingState]) -> None:
         """Report the serving state that `read` returns on every scrape."""

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from indexing.text import text_hash
 from models.db import Database
 from models.settings import Settings
+from models.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class SentenceEncoder:
     def dim(self) -> int:
         return self._dim
 
+    @timed("encode")
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> Matrix:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)

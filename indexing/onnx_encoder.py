@@ -34,6 +34,7 @@ import numpy as np
 
 from indexing.encoder import Encoder, Matrix, default_model_path
 from models.settings import Settings
+from models.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ class OnnxQueryEncoder:
     def max_length(self) -> int:
         return self._max_length
 
+    @timed("encode")
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> Matrix:
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         # Similar lengths together, as sentence-transformers does: less padding per batch.

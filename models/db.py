@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import tenancy
+from models import tenancy, timing
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,9 @@ class Database:
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.engine, "begin", _scope_to_shop)
+        event.listen(self.engine, "before_cursor_execute", _statement_starts)
+        event.listen(self.engine, "after_cursor_execute", _statement_ends)
+        event.listen(self.engine, "handle_error", _statement_failed)
 
     def unbounded(self, pool_size: int = 2) -> Database:
         """Another engine on the same database without the serving limits, for long work
@@ -101,7 +104,32 @@ class Database:
 
 
 def _scope_to_shop(conn: Connection) -> None:
-    tenancy.scope_transaction(conn.connection.driver_connection)
+    with timing.stage("db", weak=True):
+        tenancy.scope_transaction(conn.connection.driver_connection)
+
+
+# Every SQL statement of a timed request is charged to `db`, or to the stage it runs in
+# (models.timing). The connection remembers whether this statement opened the stage.
+_TIMED = "lodestar_timed_statement"
+
+
+def _statement_starts(conn: Connection, *_: Any) -> None:
+    timings = timing.current()
+    if timings is not None and not timings.busy:
+        timings.enter("db")
+        conn.info[_TIMED] = timings
+
+
+def _statement_ends(conn: Connection, *_: Any) -> None:
+    timings = conn.info.pop(_TIMED, None)
+    if timings is not None:
+        timings.leave()
+
+
+def _statement_failed(context: Any) -> None:
+    conn = context.connection
+    if conn is not None:
+        _statement_ends(conn)
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from models.db import Database
+from models.timing import timed
 from ranking.history import Interaction, ShopperHistory
 
 _USER_EVENTS = text(
@@ -35,6 +36,7 @@ def window_start(as_of: datetime | None, window_days: int) -> datetime | None:
     return as_of - timedelta(days=window_days)
 
 
+@timed("history")
 def load_history(
     database: Database,
     user_id: str | None,

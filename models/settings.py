@@ -307,6 +307,9 @@ class ServingSettings(_Group):
         300, "How far past the server's clock an event's occurred_at may lie (clock skew).",
         ge=0)
     log_json: bool = _s(False, "Write logs as JSON lines (server profile).")
+    server_timing: bool = _s(
+        True, "Send each response's time per stage (vector store, encoder, SQL, ranking, ...) "
+        "in a Server-Timing header. The histogram metric is kept either way.")
     log_level: Literal["debug", "info", "warning", "error"] = _s(
         "warning", "Level of the libraries' log lines (Lodestar's own show from info); "
         "`lodestar -v` is the same as info.")

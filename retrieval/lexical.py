@@ -18,6 +18,7 @@ from sqlalchemy import text
 from indexing.vectorstore.port import Filter
 from models.db import Database
 from models.settings import Settings
+from models.timing import timed
 from retrieval.filters import sql_filter
 
 # ts_rank's weights for labels {D, C, B, A}: tags, category, brand, title.
@@ -79,6 +80,7 @@ class LexicalRetriever:
                                  self.partial_cap or None)
         return complete, partial
 
+    @timed("lexical")
     def _run(self, groups: Sequence[str], where: str, params: dict[str, Any], limit: int,
              exclude: tuple[str, ...], cap: int | None) -> list[tuple[str, float]]:
         """Products matching any group (each group's words all), ranked; with `cap`, only

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from indexing.collections import TEXT
 from indexing.vectorstore.port import Filter, Query, VectorStore, point_id
 from models.settings import Settings
+from models.timing import timed
 from ranking import lists
 from retrieval.filters import ItemFilters
 from retrieval.item_cache import candidate_of
@@ -45,6 +46,7 @@ TRENDING_OVERFETCH = 5
 _FILL_FIELDS = (*SHOWN_FIELDS, "subcategory")
 
 
+@timed("rank")
 def bought_together(store: VectorStore, settings: Settings, index: IndexView, product_id: str,
                     limit: int, filters: ItemFilters,
                     embed_missing: Embed) -> ListResult:

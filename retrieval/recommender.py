@@ -21,6 +21,7 @@ import numpy.typing as npt
 from indexing.collections import CF, CF_RAW, RANKING_FIELDS, TEXT
 from indexing.vectorstore.port import Filter, Hit, Query, Range, VectorStore, point_id
 from models.settings import Settings
+from models.timing import timed
 from ranking import recommend as blend
 from ranking.candidates import CandidatePool
 from ranking.foldin import fold_in_user
@@ -132,6 +133,7 @@ class Recommender:
 
     # --- recommendations ------------------------------------------------------------
 
+    @timed("rank")
     def recommend(self, history: ShopperHistory, request: RecRequest) -> ListResult:
         """The shopper's list; `strategy` is the route taken."""
         rec = self.settings.rec

@@ -24,6 +24,7 @@ from indexing.vectorstore.port import Filter, Query, VectorStore
 from models.catalog import catalog_rows, searchable_fields
 from models.db import Database
 from models.settings import Settings
+from models.timing import timed
 from ranking.candidates import Candidate
 from ranking.history import ShopperHistory, session_anchors
 from ranking.query import parse_query, tokens
@@ -151,6 +152,7 @@ class Searcher:
         self.embed = embed
         self.cache = index.items_cache
 
+    @timed("rank")
     def search(self, request: SearchRequest, history: ShopperHistory | None = None
                ) -> ListResult:
         """The requested page of results (`total` and `facets` cover every match);

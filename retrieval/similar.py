@@ -16,6 +16,7 @@ from indexing.collections import CF, TEXT
 from indexing.vectorstore.port import Hit, Query, VectorStore, point_id
 from models.catalog import CatalogRow
 from models.settings import Settings
+from models.timing import timed
 from ranking import similar
 from retrieval.filters import ItemFilters
 from retrieval.live_index import IndexView
@@ -30,6 +31,7 @@ Embed = Callable[[str], tuple[Vector, CatalogRow]]
 _NEIGHBOUR_FIELDS = ("product_id", "title", "category", "brand", "price", "in_stock", "has_cf")
 
 
+@timed("rank")
 def similar_items(store: VectorStore, settings: Settings, index: IndexView, product_id: str,
                   limit: int, filters: ItemFilters,
                   embed_missing: Embed) -> ListResult:

@@ -39,6 +39,7 @@ from indexing.vectorstore.port import (
     VectorStoreError,
     payload_selector,
 )
+from models.timing import timed
 
 _DISTANCE = {Distance.COSINE: qm.Distance.COSINE, Distance.DOT: qm.Distance.DOT}
 _SCHEMA = {
@@ -189,6 +190,7 @@ class ClientVectorStore:
         with self._call(f"delete from {collection!r}") as client:
             client.delete(collection, points_selector=selector, wait=True)
 
+    @timed("vector")
     def retrieve(
         self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
         with_payload: bool = True, payload_fields: tuple[str, ...] | None = None,
@@ -223,6 +225,7 @@ class ClientVectorStore:
             )
         return records
 
+    @timed("vector")
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """How many points pass the filter (exactly)."""
         flt = None if filter is None or filter.is_empty() else _filter(filter)
@@ -231,6 +234,7 @@ class ClientVectorStore:
 
     # --- queries ---------------------------------------------------------------------------
 
+    @timed("vector")
     def query(self, collection: str, query: Query) -> list[Hit]:
         """Nearest points to the query vector that pass the filter, best first."""
         flt = query.filter
@@ -247,6 +251,7 @@ class ClientVectorStore:
             )
         return _hits(response.points, query.with_payload)
 
+    @timed("vector")
     def query_batch(self, collection: str, queries: Sequence[Query]) -> list[list[Hit]]:
         """Several queries in one request; results in the same order."""
         if not queries:
@@ -269,6 +274,7 @@ class ClientVectorStore:
             _hits(r.points, q.with_payload) for q, r in zip(queries, responses, strict=True)
         ]
 
+    @timed("vector")
     def top_by(
         self, collection: str, field: str, limit: int, filter: Filter | None = None,
         payload_fields: tuple[str, ...] | None = None,

@@ -49,6 +49,7 @@ from indexing.vectorstore.port import (
 from indexing.vectorstore.port import (
     Point as StorePoint,
 )
+from models.timing import timed
 
 _DISTANCE = {Distance.COSINE: qe.Distance.Cosine, Distance.DOT: qe.Distance.Dot}
 _SCHEMA = {
@@ -206,6 +207,7 @@ class EdgeVectorStore:
         except Exception as exc:
             raise _failed("delete from", collection, exc) from exc
 
+    @timed("vector")
     def retrieve(
         self, collection: str, ids: Sequence[int], vectors: Sequence[str] = (),
         with_payload: bool = True, payload_fields: tuple[str, ...] | None = None,
@@ -240,6 +242,7 @@ class EdgeVectorStore:
             )
         return records
 
+    @timed("vector")
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """How many points pass the filter (exactly)."""
         shard = self._shard(collection)
@@ -251,6 +254,7 @@ class EdgeVectorStore:
 
     # --- queries ---------------------------------------------------------------------------
 
+    @timed("vector")
     def query(self, collection: str, query: Query) -> list[Hit]:
         """Nearest points to the query vector that pass the filter, best first."""
         shard = self._shard(collection)
@@ -263,6 +267,7 @@ class EdgeVectorStore:
             return [Hit(p.id, p.score, p.payload) for p in scored]
         return [Hit(p.id, p.score) for p in scored]
 
+    @timed("vector")
     def query_batch(self, collection: str, queries: Sequence[Query]) -> list[list[Hit]]:
         """Several queries planned as one batch by the engine; results in the same order."""
         if not queries:
@@ -280,6 +285,7 @@ class EdgeVectorStore:
             for q, scored in zip(queries, results, strict=True)
         ]
 
+    @timed("vector")
     def top_by(
         self, collection: str, field: str, limit: int, filter: Filter | None = None,
         payload_fields: tuple[str, ...] | None = None,

@@ -3,6 +3,7 @@ business rule, and a live session changing the next answer without a reindex."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -239,3 +240,34 @@ def test_a_new_shopper_gets_what_is_popular_on_their_device(
 def test_a_bad_device_is_refused(client: Client, device: str) -> None:
     response = client.get("/v1/users/U1/recommendations", params={"device": device})
     assert response.status_code == 400
+
+
+def server_timing(response: Any) -> dict[str, float]:
+    """The Server-Timing header as milliseconds per stage."""
+    parts = {}
+    for entry in response.headers["server-timing"].split(","):
+        name, _, duration = entry.strip().partition(";dur=")
+        parts[name] = float(duration)
+    return parts
+
+
+def test_each_response_says_where_its_time_went(client: Client, resources: Resources) -> None:
+    user = user_with_events(resources, 5, 1000)
+    product = client.get(f"/v1/users/{user}/recommendations").json()["items"][0]["product_id"]
+    cases = {
+        f"/v1/users/{user}/recommendations": {"history", "vector", "rank"},
+        f"/v1/products/{product}/similar": {"vector", "rank"},
+        # A query no test asked before, so that its embedding is not cached.
+        f"/v1/search?q=shoes+{uuid.uuid4().hex[:8]}": {"encode", "lexical", "vector", "rank"},
+    }
+    for url, stages in cases.items():
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        parts = server_timing(response)
+        assert stages <= set(parts), (url, parts)
+        assert {"auth", "other", "total"} <= set(parts)
+        # The stages do not overlap: with the rest they make up the total (to rounding).
+        assert abs(sum(v for k, v in parts.items() if k != "total") - parts["total"]) < 0.1
+    metrics = client.get("/metrics").text
+    assert re.search(r'lodestar_request_stage_seconds_count\{route="/v1/products/[^"]*/similar",'
+                     r'stage="vector"\} [1-9]', metrics), metrics[-3000:]
