@@ -300,12 +300,17 @@ class OnnxQueryEncoder:
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def onnx_dir(settings: Settings) -> Path:
+    """Where the int8 export is kept: LODESTAR_ENCODER_ONNX_DIR, else `<data_dir>/encoders`."""
+    return settings.encoder.onnx_dir or settings.storage.data_dir / "encoders"
+
+
 def load_query_encoder(settings: Settings, reference: Callable[[], Encoder]) -> Encoder:
     """The encoder search embeds queries with: `reference()` (the catalog's torch encoder)
-    for "torch", else the int8 ONNX one, exported into `<data_dir>/encoders` on first need."""
+    for "torch", else the int8 ONNX one, exported into `onnx_dir` on first need."""
     if settings.search.query_encoder == "torch":
         return reference()
-    path = ensure_int8(settings.encoder.path, settings.storage.data_dir / "encoders")
+    path = ensure_int8(settings.encoder.path, onnx_dir(settings))
     encoder = OnnxQueryEncoder(path, settings.encoder.path)
     log.info("search embeds queries with %s (%s)", encoder.name, path)
     return encoder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # Every app under test runs with this bootstrap admin key; tests.clients.api_client sends it.
 os.environ["LODESTAR_ADMIN_KEY"] = "test-admin-key-of-the-lodestar-suite"
+# Search's int8 query encoder is exported once per machine for all the tests' data dirs (the
+# export checks its source model and recipe, so a stale one is made again).
+os.environ.setdefault("LODESTAR_ENCODER_ONNX_DIR",
+                      str(Path(tempfile.gettempdir()) / "lodestar-tests-encoders"))
 
 from indexing.encoder import SentenceEncoder
 from models.db import Database, migrate, open_database

@@ -97,14 +97,16 @@ def test_setting_picks_the_encoder_and_reuses_the_export(
     tmp_path: Path, encoder: SentenceEncoder, onnx_file: Path
 ) -> None:
     reference: Encoder = encoder
-    assert load_query_encoder(Settings(data_dir=tmp_path), lambda: reference) is encoder
+    assert load_query_encoder(Settings(data_dir=tmp_path, search_query_encoder="torch"),
+                              lambda: reference) is encoder
 
     # An up-to-date export in the data dir is loaded, not made again.
     placed = int8_path(None, tmp_path / "encoders")
     placed.parent.mkdir()
     shutil.copy2(onnx_file, placed)
     stamp = placed.stat().st_mtime_ns
-    settings = Settings(data_dir=tmp_path, search_query_encoder="onnx-int8")
+    settings = Settings(data_dir=tmp_path, search_query_encoder="onnx-int8",
+                        encoder_onnx_dir=None)
 
     def no_reference() -> Encoder:
         raise AssertionError("the torch encoder is not needed for onnx-int8")

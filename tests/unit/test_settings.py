@@ -12,14 +12,14 @@ from models.settings import Settings, SettingsError
 def test_variables_keep_their_names_whatever_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LODESTAR_REC_CANDIDATES", "50")
     monkeypatch.setenv("LODESTAR_ALS_FACTORS", "32")
-    monkeypatch.setenv("LODESTAR_SEARCH_QUERY_ENCODER", "onnx-int8")
+    monkeypatch.setenv("LODESTAR_SEARCH_QUERY_ENCODER", "torch")
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/shop")
     monkeypatch.setenv("LODESTAR_ENCODER", "/models/mine")
     monkeypatch.setenv("LODESTAR_REC_DROP_PURCHASED", "no")
     settings = Settings.from_env()
     assert settings.rec.candidates == 50
     assert settings.training.als_factors == 32
-    assert settings.search.query_encoder == "onnx-int8"
+    assert settings.search.query_encoder == "torch"
     assert settings.storage.database_url == "postgresql://db/shop"
     assert settings.encoder.path == "/models/mine"
     assert settings.rec.drop_purchased is False
