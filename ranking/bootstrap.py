@@ -44,9 +44,10 @@ def inherit_factors(
     known_texts: npt.NDArray[np.floating],
     known_factors: npt.NDArray[np.floating],
     k: int = 20,
-    chunk: int = 2048,
+    chunk: int = 256,
 ) -> tuple[Matrix, npt.NDArray[np.bool_]]:
-    """Bootstrapped factors for many new products at once (a reindex).
+    """Bootstrapped factors for many new products at once (a reindex): for each, what
+    `neighbour_average` gives over its `k` closest known products.
 
     new_texts:     (m, d) text vectors of the products without factors.
     known_texts:   (n, d) text vectors of the products with factors.
@@ -54,8 +55,10 @@ def inherit_factors(
     k:             neighbours per product (the issue asks for 20).
 
     Cosine similarity, exact, in chunks of `chunk` new products so memory stays at
-    chunk × n floats. Returns (m, f) factors and (m,) whether each product got any (a
-    zero row where it did not).
+    chunk × n floats (and as many indices). Whole chunks at a time, never a product at a
+    time: at 23K new against 77K known products the per-product loop took a minute, and
+    the matrix product is now most of the time. Returns (m, f) factors and (m,) whether
+    each product got any (a zero row where it did not).
     """
     new = _unit(new_texts)
     known = _unit(known_texts)
@@ -70,14 +73,18 @@ def inherit_factors(
     if m == 0 or n == 0:
         return out, got
     take = min(k, n)
+    known_t = np.ascontiguousarray(known.T)
     for start in range(0, m, chunk):
-        sims = new[start:start + chunk] @ known.T  # (c, n)
-        top = np.argpartition(-sims, take - 1, axis=1)[:, :take]
-        for row in range(sims.shape[0]):
-            mean = neighbour_average(sims[row, top[row]], factors[top[row]])
-            if mean is not None:
-                out[start + row] = mean
-                got[start + row] = True
+        sims = new[start:start + chunk] @ known_t  # (c, n)
+        top = np.argpartition(sims, n - take, axis=1)[:, n - take:]  # (c, take), unordered
+        # As neighbour_average: weights are the positive similarities, in float64.
+        weights = np.clip(np.take_along_axis(sims, top, axis=1).astype(np.float64), 0.0, None)
+        total = weights.sum(axis=1)
+        ok = total > 0
+        means = np.einsum("ck,ckf->cf", weights[ok], factors[top[ok]].astype(np.float64))
+        rows = np.arange(start, start + sims.shape[0])[ok]
+        out[rows] = (means / total[ok, None]).astype(np.float32)
+        got[rows] = True
     return out, got
 
 
