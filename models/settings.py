@@ -98,6 +98,10 @@ class EncoderSettings(_Group):
         description="Local path of a sentence-transformers model. Unset: the packaged "
                     "all-MiniLM-L6-v2.")
     batch_size: int = _s(64, "Texts per encoder batch during a reindex.", ge=1, le=4096)
+    precision: Literal["auto", "fp32", "bf16"] = _s(
+        "auto", "Arithmetic of the catalog encoder: bf16 (about 1.8x faster, cosine 0.99998 "
+        "with fp32), fp32, or auto: bf16 where the CPU computes it natively (AVX-512 BF16, "
+        "AMX), else fp32.")
     onnx_dir: Path | None = _s(
         None, "Folder of the int8 ONNX export of the encoder (made on first need, about 10 s; "
         "several data dirs may share one). Unset: <data_dir>/encoders.")
