@@ -51,6 +51,22 @@ def similar_items(
     return [RankedItem(pid, score) for pid, score in top_k(ids, fused, limit)]
 
 
+def at_least_kth(items: Sequence[RankedItem], k: int) -> list[RankedItem]:
+    """The items scoring at least the k-th best score: the k best, and any that tie with
+    the k-th. Ranking on stand-in ids and breaking ties by product id afterwards among
+    these gives exactly the k that ranking on product ids would have."""
+    if k <= 0 or not items:
+        return []
+    kth = sorted((i.score for i in items), reverse=True)[min(k, len(items)) - 1]
+    return [i for i in items if i.score >= kth]
+
+
+def by_product_id(scored: Sequence[tuple[str, float]], k: int) -> list[RankedItem]:
+    """The k best (product id, score), ties broken by product id."""
+    best = sorted(scored, key=lambda item: (-item[1], item[0]))[:max(k, 0)]
+    return [RankedItem(pid, score) for pid, score in best]
+
+
 def strategy(used_cf: bool) -> str:
     """What `strategy` a similar-items answer reports: the signals it was ranked on."""
     return TEXT_AND_CF if used_cf else TEXT_ONLY

@@ -145,3 +145,17 @@ def test_home_rows_never_repeat_and_explain_similar_items() -> None:
     explained = home.because_you_viewed(items[:1], "anchor")
     assert explained[0].reason == Reason(ReasonKind.BECAUSE_YOU_VIEWED, product_id="anchor")
     assert explained[0].score == 1.0
+
+
+def test_ranking_on_stand_in_ids_then_product_ids_keeps_the_product_id_tie_break() -> None:
+    # Point ids order the other way round from product ids: "9" < "10" as product ids
+    # would not hold for the stand-ins.
+    fused = [RankedItem("101", 0.9), RankedItem("102", 0.5), RankedItem("103", 0.5),
+             RankedItem("104", 0.5), RankedItem("105", 0.1)]
+    head = similar.at_least_kth(fused, 2)
+    assert [i.product_id for i in head] == ["101", "102", "103", "104"]  # the tie at 2nd
+    product_of = {"101": "p-a", "102": "p-z", "103": "p-b", "104": "p-m"}
+    best = similar.by_product_id([(product_of[i.product_id], i.score) for i in head], 2)
+    assert [(i.product_id, i.score) for i in best] == [("p-a", 0.9), ("p-b", 0.5)]
+    assert similar.at_least_kth(fused, 0) == [] and similar.at_least_kth([], 3) == []
+    assert similar.at_least_kth(fused, 10) == fused
