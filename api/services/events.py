@@ -473,17 +473,18 @@ _KNOWN_PRODUCTS = text(
 
 # One statement for the whole request, rows in key order: two requests with overlapping
 # event ids then take their locks in the same order and wait for each other rather than
-# deadlock. RETURNING names the rows written; the others were stored already.
+# deadlock. RETURNING names the rows written; the others were stored already. The rows
+# travel as one JSON document that Postgres unpacks: binding ten arrays of 500 values
+# made the driver convert every value in Python, a fifth of a batch's time.
 _INSERT_EVENTS = text("""
     INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at, session_id,
                         device_type, dwell_ms, price, request_id)
-    SELECT * FROM unnest(
-        CAST(:event_id AS text[]), CAST(:user_id AS text[]), CAST(:product_id AS text[]),
-        CAST(:event_type AS text[]), CAST(:occurred_at AS timestamptz[]),
-        CAST(:session_id AS text[]), CAST(:device_type AS text[]),
-        CAST(:dwell_ms AS integer[]), CAST(:price AS numeric[]), CAST(:request_id AS text[])
-    ) AS e(event_id, user_id, product_id, event_type, occurred_at, session_id, device_type,
-           dwell_ms, price, request_id)
+    SELECT e.event_id, e.user_id, e.product_id, e.event_type, e.occurred_at, e.session_id,
+           e.device_type, e.dwell_ms, e.price, e.request_id
+    FROM json_to_recordset(CAST(:rows AS json)) AS e(
+        event_id text, user_id text, product_id text, event_type text,
+        occurred_at timestamptz, session_id text, device_type text, dwell_ms integer,
+        price numeric, request_id text)
     ORDER BY e.event_id COLLATE "C"
     ON CONFLICT (shop_id, event_id) DO NOTHING
     RETURNING event_id""")
@@ -499,19 +500,15 @@ _INSERT_USERS = text("""
     ON CONFLICT (shop_id, user_id) DO NOTHING""")
 
 
-def _columns(events: Sequence[NewEvent]) -> dict[str, list[Any]]:
-    return {
-        "event_id": [e.event_id for e in events],
-        "user_id": [e.user_id for e in events],
-        "product_id": [e.product_id for e in events],
-        "event_type": [e.event_type for e in events],
-        "occurred_at": [e.occurred_at for e in events],
-        "session_id": [e.session_id for e in events],
-        "device_type": [e.device_type for e in events],
-        "dwell_ms": [e.dwell_ms for e in events],
-        "price": [e.price for e in events],
-        "request_id": [e.request_id for e in events],
-    }
+def _rows(events: Sequence[NewEvent]) -> str:
+    """The events as the JSON array _INSERT_EVENTS reads (times in ISO 8601, prices as
+    decimal strings, so nothing is rounded on the way)."""
+    return msgspec.json.encode([
+        {"event_id": e.event_id, "user_id": e.user_id, "product_id": e.product_id,
+         "event_type": e.event_type, "occurred_at": e.occurred_at, "session_id": e.session_id,
+         "device_type": e.device_type, "dwell_ms": e.dwell_ms, "price": e.price,
+         "request_id": e.request_id}
+        for e in events]).decode()
 
 
 def _store(
@@ -538,9 +535,10 @@ def _store(
         outcomes[outcome.index] = outcome
     if not kept:
         return []
-    written = set(conn.execute(_INSERT_EVENTS, _columns([e for _, e in kept])).scalars())
+    written = set(conn.execute(_INSERT_EVENTS, {"rows": _rows([e for _, e in kept])}).scalars())
+    repeated = [e.event_id for _, e in kept if e.event_id not in written]
     before = {row.event_id: NewEvent(*row) for row in conn.execute(
-        _STORED_EVENTS, {"ids": [e.event_id for _, e in kept if e.event_id not in written]})}
+        _STORED_EVENTS, {"ids": repeated})} if repeated else {}
     stored: list[NewEvent] = []
     for index, event in kept:
         if event.event_id in written:
