@@ -71,6 +71,9 @@ class StorageSettings(_Group):
                                 min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     versions_to_keep: int = _s(3, "Index versions kept after a reindex (for rollback).",
                                ge=1, le=100)
+    embedded_shared_buffers_mb: int = _s(
+        512, "Shared buffers of the embedded Postgres in MB, in effect from its next start "
+        "(a shop's events and their indexes take 350 MB at 1M events).", ge=16, le=65536)
 
     @property
     def shop_prefix(self) -> str:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from models.db import Database
+from models.tenancy import as_owner
 
 
 def test_a_serving_engine_cancels_a_statement_past_its_timeout(database: Database) -> None:
@@ -30,3 +31,21 @@ def test_a_failed_statement_does_not_carry_its_values(database: Database) -> Non
     with pytest.raises(SQLAlchemyError) as failed, database.engine.connect() as conn:
         conn.execute(text("SELECT 1 / 0 WHERE :who <> ''"), {"who": "shopper-4711"})
     assert "shopper-4711" not in str(failed.value)
+
+
+def test_the_embedded_server_is_given_its_settings_once(database: Database) -> None:
+    if not database.embedded:
+        pytest.skip("DATABASE_URL names a server of its own, tuned by its owner")
+    from models.db import tune_embedded
+
+    with as_owner(), database.engine.connect() as conn:
+        def written() -> dict[str, str]:
+            return dict(conn.execute(text(
+                "SELECT name, setting FROM pg_file_settings "
+                "WHERE sourcefile LIKE '%postgresql.auto.conf'")).all())
+        assert written()["shared_buffers"] == "512MB"
+        assert written()["max_wal_size"] == "4GB"
+        tune_embedded(database.embedded_uri, 256)
+        assert written()["shared_buffers"] == "256MB"
+        tune_embedded(database.embedded_uri, 512)
+        assert written()["shared_buffers"] == "512MB"
