@@ -7,6 +7,7 @@ Created in the app's lifespan, closed on shutdown, handed to handlers by injecti
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import Iterator
@@ -279,6 +280,14 @@ class Resources:
         self.encoder().encode(["warm up"])
         self.query_encoder().encode(["warm up"])
         self.vocabulary()
+        live = self.index.live
+        if live is not None:
+            read = sum(self.store.prefetch(name) for name in
+                       (live.items_collection, live.users_collection))
+            log.info("read %.0f MB of the live index ahead of requests", read / 1e6)
+        # What start-up made (modules, models, the vocabulary) lives as long as the process:
+        # out of the collector's way, its full collections no longer walk all of it.
+        gc.freeze()
         self.warmed.set()
 
     def close(self) -> None:

@@ -298,6 +298,10 @@ class ClientVectorStore:
     def release(self, collection: str) -> None:
         """Nothing to let go of: a Qdrant server serves every client at once."""
 
+    def prefetch(self, collection: str) -> int:
+        """The server keeps its collections in memory as it sees fit: nothing to read."""
+        return 0
+
     def finish_bulk_load(self, collection: str) -> None:
         """Wait until the server has built its indexes (collection status green).
 

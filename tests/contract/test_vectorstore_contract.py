@@ -637,3 +637,11 @@ def test_importing_the_package_loads_no_qdrant_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True, timeout=60)
     assert out.stdout.strip() == ""
+
+
+def test_prefetch_reads_ahead_and_changes_nothing(store: VectorStore, items: str) -> None:
+    before = ids_of(store, items)
+    read = store.prefetch(items)
+    # The in-process engine reads its files; a server manages its own memory.
+    assert read > 0 if isinstance(store, EdgeVectorStore) else read == 0
+    assert ids_of(store, items) == before
