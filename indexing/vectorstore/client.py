@@ -137,7 +137,8 @@ class ClientVectorStore:
             client.create_collection(
                 name,
                 vectors_config=vectors,
-                hnsw_config=None if kb is None else qm.HnswConfigDiff(full_scan_threshold=kb),
+                # No graph per payload value: see edge.DEFAULT_PAYLOAD_M.
+                hnsw_config=qm.HnswConfigDiff(full_scan_threshold=kb, payload_m=0),
                 optimizers_config=(
                     None if kb is None else qm.OptimizersConfigDiff(indexing_threshold=kb)
                 ),
