@@ -35,6 +35,7 @@ from indexing.encoder import Encoder, embed_with_cache
 from indexing.erasure import drop_erased
 from indexing.interactions import Interactions, load_interactions, resolve_as_of
 from indexing.live_catalog import catch_up
+from indexing.nearest import torch_nearest
 from indexing.popularity import Popularity, popularity_by_device
 from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import audit, erasures, index_versions
@@ -337,7 +338,8 @@ def _bootstrap_cold_items(
         return {}
     factors, got = inherit_factors(
         text_vectors[cold], text_vectors[warm],
-        np.stack([item_cf[catalog[i].product_id] for i in warm]), k=neighbours)
+        np.stack([item_cf[catalog[i].product_id] for i in warm]), k=neighbours,
+        chunk=512, nearest=torch_nearest)
     return {catalog[i].product_id: factors[j] for j, i in enumerate(cold) if got[j]}
 
 

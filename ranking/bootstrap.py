@@ -10,10 +10,24 @@ Pure: arrays in, arrays out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
 Matrix = npt.NDArray[np.float32]
+Nearest = Callable[[Matrix, Matrix, int], tuple[npt.NDArray[np.intp], Matrix]]
+"""(queries (c, d), known (n, d), k) -> the k best known rows of each query by dot product:
+their indices (c, k) and similarities (c, k), in any order within a row."""
+
+
+def exact_nearest(queries: Matrix, known: Matrix, k: int
+                  ) -> tuple[npt.NDArray[np.intp], Matrix]:
+    """Nearest by brute force in numpy (see `Nearest`)."""
+    sims = queries @ known.T  # (c, n)
+    n = known.shape[0]
+    top = np.argpartition(sims, n - k, axis=1)[:, n - k:]
+    return top, np.take_along_axis(sims, top, axis=1)
 
 
 def neighbour_average(similarities: npt.NDArray[np.floating],
@@ -45,6 +59,7 @@ def inherit_factors(
     known_factors: npt.NDArray[np.floating],
     k: int = 20,
     chunk: int = 256,
+    nearest: Nearest = exact_nearest,
 ) -> tuple[Matrix, npt.NDArray[np.bool_]]:
     """Bootstrapped factors for many new products at once (a reindex): for each, what
     `neighbour_average` gives over its `k` closest known products.
@@ -53,6 +68,8 @@ def inherit_factors(
     known_texts:   (n, d) text vectors of the products with factors.
     known_factors: (n, f) their factors.
     k:             neighbours per product (the issue asks for 20).
+    nearest:       how each chunk's neighbours are found (exact either way; a reindex
+                   passes a faster one, indexing.nearest).
 
     Cosine similarity, exact, in chunks of `chunk` new products so memory stays at
     chunk × n floats (and as many indices). Whole chunks at a time, never a product at a
@@ -73,16 +90,14 @@ def inherit_factors(
     if m == 0 or n == 0:
         return out, got
     take = min(k, n)
-    known_t = np.ascontiguousarray(known.T)
     for start in range(0, m, chunk):
-        sims = new[start:start + chunk] @ known_t  # (c, n)
-        top = np.argpartition(sims, n - take, axis=1)[:, n - take:]  # (c, take), unordered
+        top, sims = nearest(new[start:start + chunk], known, take)  # (c, take) each
         # As neighbour_average: weights are the positive similarities, in float64.
-        weights = np.clip(np.take_along_axis(sims, top, axis=1).astype(np.float64), 0.0, None)
+        weights = np.clip(np.asarray(sims, dtype=np.float64), 0.0, None)
         total = weights.sum(axis=1)
         ok = total > 0
         means = np.einsum("ck,ckf->cf", weights[ok], factors[top[ok]].astype(np.float64))
-        rows = np.arange(start, start + sims.shape[0])[ok]
+        rows = np.arange(start, start + top.shape[0])[ok]
         out[rows] = (means / total[ok, None]).astype(np.float32)
         got[rows] = True
     return out, got

@@ -48,3 +48,17 @@ def test_inherit_factors_in_chunks_matches_one_pass() -> None:
 def test_inherit_factors_with_nothing_known() -> None:
     factors, got = inherit_factors(_f32([[1, 0]]), np.zeros((0, 2)), np.zeros((0, 3)), k=20)
     assert factors.shape == (1, 3) and got.tolist() == [False]
+
+
+def test_the_reindexs_torch_search_finds_the_same_neighbours() -> None:
+    from indexing.nearest import torch_nearest
+
+    rng = np.random.default_rng(4)
+    new_texts = rng.standard_normal((300, 16)).astype(np.float32)
+    known_texts = rng.standard_normal((2000, 16)).astype(np.float32)
+    known_factors = rng.standard_normal((2000, 8)).astype(np.float32)
+    numpy_way, got = inherit_factors(new_texts, known_texts, known_factors, k=20, chunk=64)
+    torch_way, got_too = inherit_factors(new_texts, known_texts, known_factors, k=20,
+                                         chunk=128, nearest=torch_nearest)
+    np.testing.assert_allclose(torch_way, numpy_way, rtol=1e-4, atol=1e-5)
+    assert (got == got_too).all()
