@@ -5,9 +5,9 @@
 Copies the live items collection of the shop (its vectors and payloads, read through the
 vector-store port) into new collections built with each setting, times the bulk load and
 the index build (`finish_bulk_load`), and measures recall@10 of filtered text queries
-against exact search under the same filter, and their latency. Filters: the product's
-category with a price cap (as similar items filter), and its brand in stock (a narrower
-one). Results: bench/results/hnsw.md.
+against exact search under the same filter, and their latency. Filters: none, the
+product's category with a price cap (as similar items filter), and its brand in stock (a
+narrower one). Results: bench/results/hnsw.md.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ K = 10
 def filters_for(payload: Mapping[str, Any]) -> dict[str, Filter]:
     price = float(payload.get("price", 0.0))
     return {
+        "none": Filter(),
         "category + price cap": Filter(equals={"category": payload["category"]},
                                        ranges={"price": Range(lte=price * 1.5)}),
         "brand, in stock": Filter(equals={"brand": payload["brand"], "in_stock": True}),
@@ -52,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_scale_arguments(parser)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--payload-m", default="16,0",
-                        help="payload_m values to compare (16: Qdrant's default, m)")
+    parser.add_argument("--settings", default="16/100,0/100,0/64",
+                        help="payload_m/ef_construct pairs to compare (16/100: Qdrant's "
+                             "defaults)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -84,9 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec = items_spec(len(points[0].vectors[TEXT]), len(points[0].vectors[CF]))
 
     rows = []
-    for payload_m in [int(v) for v in args.payload_m.split(",")]:
+    for setting in args.settings.split(","):
+        payload_m, ef_construct = (int(v) for v in setting.split("/"))
         scratch = Path(tempfile.mkdtemp(prefix="hnsw-", dir=ROOT / ".data"))
-        store = EdgeVectorStore(scratch, payload_m=payload_m)
+        store = EdgeVectorStore(scratch, payload_m=payload_m, ef_construct=ef_construct)
         try:
             store.create_collection("items", spec)
             started = time.perf_counter()
@@ -95,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             store.finish_bulk_load("items")
             built = time.perf_counter() - started
-            print(f"payload_m {payload_m}: load {loaded:.0f}s, build {built:.0f}s", flush=True)
+            print(f"{setting}: load {loaded:.0f}s, build {built:.0f}s", flush=True)
             for name in filters_for(sample[0].payload):
                 recall, latency = [], []
                 for point in sample:
@@ -108,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     truth = {h.id for h in exact}
                     if truth:
                         recall.append(len({h.id for h in approx} & truth) / len(truth))
-                rows.append((payload_m, loaded, built, name, float(np.mean(recall)),
+                rows.append((payload_m, ef_construct, loaded, built, name, float(np.mean(recall)),
                              float(np.min(recall)), percentile(latency, 50),
                              percentile(latency, 99)))
         finally:
@@ -122,16 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"The live items collection of the {args.products:,}-product shop ({len(points):,} "
         "points; vectors text 384-d, cf and cf_raw 64-d; 11 indexed payload fields) copied "
-        "into a new collection per setting. m 16, ef_construct 100 throughout; `payload_m` "
-        "is the number of links per point of the extra graphs Qdrant builds for each value "
-        "of an indexed payload field (its default is m). Recall@10 of filtered text queries "
+        "into a new collection per setting; m 16 throughout. `payload_m` is the number of "
+        "links per point of the extra graphs Qdrant builds for each value of an indexed "
+        "payload field (its default is m), `ef_construct` the breadth of the search that "
+        "links each new point (default 100). Recall@10 of text queries "
         f"against exact search under the same filter, {args.queries} products' own vectors "
-        "as queries, ef 64 (the service's default).",
+        "as queries (the product itself among the results), ef 64 (the service's default).",
         "",
-        "| payload_m | load s | build s | filter | recall@10 mean | min | p50 ms | p99 ms |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|",
-        *[f"| {m} | {lo:.0f} | {bu:.0f} | {name} | {mean:.3f} | {low:.2f} | {p50:.2f} | "
-          f"{p99:.2f} |" for m, lo, bu, name, mean, low, p50, p99 in rows],
+        "| payload_m | ef_construct | load s | build s | filter | recall@10 mean | min "
+        "| p50 ms | p99 ms |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        *[f"| {m} | {ef} | {lo:.0f} | {bu:.0f} | {name} | {mean:.3f} | {low:.2f} | "
+          f"{p50:.2f} | {p99:.2f} |" for m, ef, lo, bu, name, mean, low, p50, p99 in rows],
         "",
     ]
     publish(lines, args.out)

@@ -60,7 +60,9 @@ def open_vector_store(settings: Settings, *, serving: bool = False) -> VectorSto
         return ClientVectorStore(
             settings.storage.qdrant_url, api_key=settings.storage.qdrant_api_key,
             timeout_s=serve.qdrant_timeout_seconds if serving else WORK_TIMEOUT_S,
-            unreachable_cool_down_s=serve.qdrant_retry_seconds if serving else 0.0)
+            unreachable_cool_down_s=serve.qdrant_retry_seconds if serving else 0.0,
+            payload_m=settings.storage.hnsw_payload_m)
     from indexing.vectorstore.edge import EdgeVectorStore
 
-    return EdgeVectorStore(settings.storage.data_dir / "qdrant")
+    return EdgeVectorStore(settings.storage.data_dir / "qdrant",
+                           payload_m=settings.storage.hnsw_payload_m)

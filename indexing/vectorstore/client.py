@@ -79,6 +79,7 @@ class ClientVectorStore:
         hnsw_threshold_kb: int | None = None,
         bulk_load_timeout_s: float = 3600.0,
         unreachable_cool_down_s: float = 0.0,
+        payload_m: int | None = None,
     ) -> None:
         if (url is None) == (path is None):
             raise ValueError("give exactly one of url (a server) or path (local mode)")
@@ -101,6 +102,7 @@ class ClientVectorStore:
             threading.Lock() if self._local else contextlib.nullcontext()
         )
         self._hnsw_threshold_kb = hnsw_threshold_kb
+        self._payload_m = payload_m
         self._bulk_load_timeout_s = bulk_load_timeout_s
         self._params: dict[tuple[int | None, bool], qm.SearchParams] = {}
         self._cool_down_s = unreachable_cool_down_s
@@ -137,8 +139,9 @@ class ClientVectorStore:
             client.create_collection(
                 name,
                 vectors_config=vectors,
-                # No graph per payload value: see edge.DEFAULT_PAYLOAD_M.
-                hnsw_config=qm.HnswConfigDiff(full_scan_threshold=kb, payload_m=0),
+                # Graphs per payload value: see edge.DEFAULT_PAYLOAD_M (None: the server's).
+                hnsw_config=qm.HnswConfigDiff(full_scan_threshold=kb,
+                                              payload_m=self._payload_m),
                 optimizers_config=(
                     None if kb is None else qm.OptimizersConfigDiff(indexing_threshold=kb)
                 ),

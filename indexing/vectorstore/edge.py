@@ -68,10 +68,11 @@ _UPSERT_CHUNK = 512
 _HNSW_M = 16
 _HNSW_EF_CONSTRUCT = 100
 _FULL_SCAN_KB = 10_000
-# No extra graph per value of each indexed payload field (Qdrant's payload_m, by default m):
-# with 11 indexed fields on 3 vectors they made building a 100K-product index take 141 s
-# instead of 41 s, for filtered recall@10 of 1.000 against 0.998 (bench/results/hnsw.md).
-DEFAULT_PAYLOAD_M = 0
+# Links per point of the extra graph Qdrant builds for each value of an indexed payload
+# field (its default: m). With 11 indexed fields on 3 vectors they are most of building a
+# 100K-product index (146 s against 41 s without); without them a filtered query now and
+# then misses its neighbours (bench/results/hnsw.md). LODESTAR_HNSW_PAYLOAD_M chooses.
+DEFAULT_PAYLOAD_M = _HNSW_M
 _MAX_CACHED_PARAMS = 64
 
 
@@ -82,11 +83,12 @@ class EdgeVectorStore:
     searched exhaustively instead of through an HNSW graph, which is both exact and fast at
     that size. None keeps Qdrant's default (10 MB); tests lower it so that a small
     collection exercises the graph. `payload_m`: links per point of the extra graphs built
-    for each value of an indexed payload field; 0 (the default here) builds none.
+    for each value of an indexed payload field; 0 builds none.
     """
 
     def __init__(self, root: Path, *, hnsw_threshold_kb: int | None = None,
-                 payload_m: int = DEFAULT_PAYLOAD_M) -> None:
+                 payload_m: int = DEFAULT_PAYLOAD_M,
+                 ef_construct: int = _HNSW_EF_CONSTRUCT) -> None:
         if hnsw_threshold_kb is not None and hnsw_threshold_kb < 1:
             # Qdrant reads an indexing threshold of 0 as "never build the graph".
             raise ValueError("hnsw_threshold_kb must be at least 1")
@@ -97,6 +99,7 @@ class EdgeVectorStore:
         self._aliases_lock_path = self._root / "aliases.lock"
         self._hnsw_threshold_kb = hnsw_threshold_kb
         self._payload_m = payload_m
+        self._ef_construct = ef_construct
         self._shards: dict[str, qe.EdgeShard] = {}
         self._lock = threading.RLock()
         self._params: dict[tuple[int | None, bool], qe.SearchParams] = {}
@@ -427,7 +430,7 @@ class EdgeVectorStore:
             for name, v in spec.vectors.items()
         }
         kb = self._hnsw_threshold_kb
-        hnsw = qe.HnswIndexConfig(m=_HNSW_M, ef_construct=_HNSW_EF_CONSTRUCT,
+        hnsw = qe.HnswIndexConfig(m=_HNSW_M, ef_construct=self._ef_construct,
                                   full_scan_threshold=kb or _FULL_SCAN_KB,
                                   payload_m=self._payload_m)
         if kb is None:
