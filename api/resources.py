@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 
 from api.metrics import Metrics, ServingState
 from indexing.encoder import Encoder, load_encoder
@@ -37,6 +38,17 @@ log = logging.getLogger(__name__)
 # Resources.using): every service reads `resources.settings`, so a variant changes ranking
 # without a parameter threaded through every call.
 _REQUEST_SETTINGS: ContextVar[Settings | None] = ContextVar("request_settings", default=None)
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int:
+    """Bytes of memory the kernel says are available now (1 GiB where it does not say)."""
+    try:
+        for line in meminfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 1 << 30
 
 
 class ShopState:
@@ -282,8 +294,12 @@ class Resources:
         self.vocabulary()
         live = self.index.live
         if live is not None:
-            read = sum(self.store.prefetch(name) for name in
-                       (live.items_collection, live.users_collection))
+            # At most half the memory free now: a catalog larger than that is left to the
+            # page cache's own choice rather than pushing everything else out of it.
+            budget = available_memory() // 2
+            read = 0
+            for name in (live.items_collection, live.users_collection):
+                read += self.store.prefetch(name, max(budget - read, 0))
             log.info("read %.0f MB of the live index ahead of requests", read / 1e6)
         # What start-up made (modules, models, the vocabulary) lives as long as the process:
         # out of the collector's way, its full collections no longer walk all of it.

@@ -302,7 +302,7 @@ class ClientVectorStore:
     def release(self, collection: str) -> None:
         """Nothing to let go of: a Qdrant server serves every client at once."""
 
-    def prefetch(self, collection: str) -> int:
+    def prefetch(self, collection: str, max_bytes: int | None = None) -> int:
         """The server keeps its collections in memory as it sees fit: nothing to read."""
         return 0
 

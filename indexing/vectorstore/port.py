@@ -174,10 +174,10 @@ class VectorStore(Protocol):
     def finish_bulk_load(self, collection: str) -> None:
         """Build indexes after a bulk load, blocking until queries are fast."""
 
-    def prefetch(self, collection: str) -> int:
+    def prefetch(self, collection: str, max_bytes: int | None = None) -> int:
         """Read a collection's files ahead of the first queries, so that they do not wait on
         the disk (the in-process engine maps its files; a server manages its own memory and
-        reads nothing here). Returns the bytes read."""
+        reads nothing here), stopping once `max_bytes` are read. Returns the bytes read."""
 
     def release(self, collection: str) -> None:
         """Let go of a collection this store wrote, so that another process can open it (the

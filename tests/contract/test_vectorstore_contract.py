@@ -644,4 +644,5 @@ def test_prefetch_reads_ahead_and_changes_nothing(store: VectorStore, items: str
     read = store.prefetch(items)
     # The in-process engine reads its files; a server manages its own memory.
     assert read > 0 if isinstance(store, EdgeVectorStore) else read == 0
+    assert store.prefetch(items, max_bytes=0) == 0
     assert ids_of(store, items) == before

@@ -1,9 +1,11 @@
-"""Per-request stage timings (models.timing): exclusive nesting, weak stages, no request."""
+"""Per-request stage timings (models.timing): exclusive nesting, weak stages, no request;
+and the memory budget of the warm-up that goes with them."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from models import timing
 
@@ -79,3 +81,12 @@ def test_outside_a_request_nothing_is_recorded() -> None:
 
     assert f() == 1
     assert timing.current() is None
+
+
+def test_the_warm_up_budget_reads_the_kernels_available_memory(tmp_path: Path) -> None:
+    from api.resources import available_memory
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemAvailable:   12000000 kB\n")
+    assert available_memory(meminfo) == 12_000_000 * 1024
+    assert available_memory(tmp_path / "missing") == 1 << 30
