@@ -45,7 +45,9 @@ class ServerTiming:
         async def send_with_timings(message: Message) -> None:
             if message["type"] == "http.response.start":
                 parts = timings.breakdown()
-                self._observe(str(scope.get("path_template") or scope.get("path", "")), parts)
+                # The route's template, never the raw path: a scanner's made-up URLs must
+                # not each become a time series.
+                self._observe(str(scope.get("path_template") or "unmatched"), parts)
                 if self._send_header:
                     headers = list(message.get("headers") or [])
                     headers.append((b"server-timing", header_value(parts)))

@@ -3,7 +3,7 @@
 The HTTP layer opens a `Timings` for each request (api.timing) and the parts that cost
 time mark their work with `stage(name)`: the vector store's calls, the encoder, the
 ranking core's calls, the reads of a shopper's history. Stages nest, and the innermost one
-is charged: while `vector` runs inside `similar`, `similar` stands still. So the stages of a
+is charged: while `vector` runs inside `rank`, `rank` stands still. So the stages of a
 request never overlap, and what is left of the total (`other`: the framework, validation,
 serialising) is their complement.
 

@@ -271,3 +271,9 @@ def test_each_response_says_where_its_time_went(client: Client, resources: Resou
     metrics = client.get("/metrics").text
     assert re.search(r'lodestar_request_stage_seconds_count\{route="/v1/products/[^"]*/similar",'
                      r'stage="vector"\} [1-9]', metrics), metrics[-3000:]
+
+
+def test_made_up_paths_make_no_time_series(client: Client) -> None:
+    for _ in range(3):
+        assert client.get(f"/no/such/path/{uuid.uuid4().hex}").status_code == 404
+    assert "/no/such/path" not in client.get("/metrics").text
