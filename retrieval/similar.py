@@ -28,7 +28,6 @@ Embed = Callable[[str], tuple[Vector, CatalogRow]]
 (retrieval.unindexed)."""
 
 
-
 @timed("rank")
 def similar_items(store: VectorStore, settings: Settings, index: IndexView, product_id: str,
                   limit: int, filters: ItemFilters,
