@@ -111,7 +111,14 @@ def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
-def load_encoder(settings: Settings) -> SentenceEncoder:
+def load_encoder(settings: Settings) -> Encoder:
+    """The catalog's encoder, by `LODESTAR_ENCODER_BACKEND` (and, for torch, precision)."""
+    if settings.encoder.backend == "onnx-int8":
+        # Imported here: the ONNX encoder builds on this module.
+        from indexing.onnx_encoder import OnnxQueryEncoder, ensure_int8, onnx_dir
+
+        return OnnxQueryEncoder(ensure_int8(settings.encoder.path, onnx_dir(settings)),
+                                settings.encoder.path, threads=os.cpu_count() or 1)
     precision = settings.encoder.precision
     bf16 = precision == "bf16" or (precision == "auto" and native_bf16())
     return SentenceEncoder(settings.encoder.path, bf16=bf16)

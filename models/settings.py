@@ -107,6 +107,10 @@ class EncoderSettings(_Group):
         description="Local path of a sentence-transformers model. Unset: the packaged "
                     "all-MiniLM-L6-v2.")
     batch_size: int = _s(64, "Texts per encoder batch during a reindex.", ge=1, le=4096)
+    backend: Literal["torch", "onnx-int8"] = _s(
+        "torch", "Backend of the catalog encoder: torch (the reference) or onnx-int8 (ONNX "
+        "Runtime with int8 weights on every core: about 190 texts/s against 124 for bf16 "
+        "torch at 2 cores, cosine 0.994 with it; its vectors are cached apart).")
     precision: Literal["auto", "fp32", "bf16"] = _s(
         "auto", "Arithmetic of the catalog encoder: bf16 (about 1.8x faster, cosine 0.99998 "
         "with fp32), fp32, or auto: bf16 where the CPU computes it natively (AVX-512 BF16, "

@@ -123,3 +123,16 @@ def test_an_unknown_setting_value_fails_clearly(tmp_path: Path, value: str) -> N
     with pytest.raises(SettingsError, match=r"^LODESTAR_SEARCH_QUERY_ENCODER="):
         Settings(data_dir=tmp_path, search_query_encoder=value)
     assert not (tmp_path / "encoders").exists()
+
+
+def test_the_catalog_may_be_embedded_by_the_int8_encoder_on_every_core(
+    tmp_path: Path, encoder: SentenceEncoder
+) -> None:
+    from indexing.encoder import load_encoder
+
+    catalog = load_encoder(Settings(data_dir=tmp_path, encoder_backend="onnx-int8"))
+    assert isinstance(catalog, OnnxQueryEncoder)
+    # Its vectors are cached under a name of their own, apart from torch's.
+    assert catalog.name == encoder.name + NAME_SUFFIX
+    _check_agreement(catalog.encode(QUERIES, batch_size=16), encoder.encode(QUERIES))
+    assert isinstance(load_encoder(Settings(data_dir=tmp_path)), SentenceEncoder)
