@@ -1,10 +1,10 @@
 """An optional query encoder: the catalog's sentence encoder run by ONNX Runtime with int8
 weights, a few times faster than torch on one short text.
 
-The catalog's vectors are always those of the torch encoder (indexing.encoder); this one
-embeds shoppers' queries only, into the same space up to quantisation noise (cosine about
-0.99 with the torch vector; see bench/results/encoder.md). Which one search uses is the
-setting `search_query_encoder` (LODESTAR_SEARCH_QUERY_ENCODER): "torch" or "onnx-int8".
+By default it embeds shoppers' queries (LODESTAR_SEARCH_QUERY_ENCODER), into the space of
+the catalog's torch vectors up to quantisation noise (cosine about 0.99 with the torch
+vector; see bench/results/encoder.md). LODESTAR_ENCODER_BACKEND=onnx-int8 makes it embed
+the catalog too, on every core (indexing.encoder.load_encoder).
 
 The ONNX file is made from the local model on first need: the transformer is exported with
 torch's TorchScript-based exporter (input_ids, attention_mask, token_type_ids -> last hidden
@@ -231,10 +231,12 @@ def ensure_int8(model_path: Path | str | None, out_dir: Path | str) -> Path:
 
 class OnnxQueryEncoder:
     """The `Encoder` of an int8 ONNX export: same tokenizer, mean pooling over the attention
-    mask, L2-normalised float32 rows. For queries: the catalog stays torch-embedded.
+    mask, L2-normalised float32 rows. Search's query encoder by default; the catalog's
+    with LODESTAR_ENCODER_BACKEND=onnx-int8.
 
     Activations are quantised with one range per batch, so a text's vector moves slightly
-    with the texts batched beside it; search embeds one query at a time."""
+    with the texts batched beside it; search embeds one query at a time, and the catalog's
+    embedding cache keeps the vector a text got when first embedded."""
 
     def __init__(self, onnx_path: Path | str, model_path: Path | str | None = None,
                  threads: int = DEFAULT_THREADS) -> None:

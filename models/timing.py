@@ -100,18 +100,12 @@ def current() -> Timings | None:
     return _CURRENT.get()
 
 
-def timed(name: str, weak: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def timed(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function so that its calls are charged to `name` (see `stage`)."""
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            timings = _CURRENT.get()
-            if timings is None or (weak and timings.busy):
+            with stage(name):
                 return function(*args, **kwargs)
-            timings.enter(name)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                timings.leave()
         return run
     return decorate

@@ -56,11 +56,12 @@ def similar_items(store: VectorStore, settings: Settings, index: IndexView, prod
     if cf_vec is not None and use_cf:
         queries.append(query(cf_vec, CF))
     results = store.query_batch(index.items, queries)
-    with_cf = {h.id for h in results[1]} if len(results) > 1 else set()
+    text_hits, cf_hits = results[0], (results[1] if use_cf else None)
+    with_cf = {h.id for h in cf_hits or ()}
     if use_cf:
         # Text neighbours missing from the CF list may still have CF vectors (ranked too
         # low there): the fusion treats them apart from products that have none.
-        unsure = [h.id for h in results[0] if h.id not in with_cf]
+        unsure = [h.id for h in text_hits if h.id not in with_cf]
         with_cf |= {r.id for r in store.retrieve(index.items, unsure, payload_fields=("has_cf",))
                     if r.payload and r.payload.get("has_cf")}
 
@@ -69,8 +70,8 @@ def similar_items(store: VectorStore, settings: Settings, index: IndexView, prod
 
     # Ranked on point ids; the best `limit` and any tied with the last are then read and
     # ordered by product id, as ranking on product ids would have.
-    fused = similar.similar_items(scored(results[0]),
-                                  scored(results[1]) if len(results) > 1 else None,
+    fused = similar.similar_items(scored(text_hits),
+                                  scored(cf_hits) if cf_hits is not None else None,
                                   {str(i) for i in with_cf}, options.text_weight,
                                   options.cf_weight, candidates * len(results))
     head = similar.at_least_kth(fused, limit)
