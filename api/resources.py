@@ -301,6 +301,9 @@ class Resources:
             for name in (live.items_collection, live.users_collection):
                 read += self.store.prefetch(name, max(budget - read, 0))
             log.info("read %.0f MB of the live index ahead of requests", read / 1e6)
+        view = self.index.view
+        if view is not None:
+            view.learnt.load(self.store, view.items)
         # What start-up made (modules, models, the vocabulary) lives as long as the process:
         # out of the collector's way, its full collections no longer walk all of it.
         gc.freeze()

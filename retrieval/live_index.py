@@ -18,7 +18,7 @@ import numpy.typing as npt
 from models import index_versions
 from models.db import Database
 from models.index_versions import VersionInfo
-from retrieval.item_cache import ItemCache, UserVectors
+from retrieval.item_cache import ItemCache, LearntItems, UserVectors
 
 Vector = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class IndexView:
     # What requests read of this version's items and shoppers, kept between requests.
     items_cache: ItemCache = field(default_factory=lambda: ItemCache(0), compare=False)
     user_vectors: UserVectors = field(default_factory=lambda: UserVectors(0), compare=False)
+    learnt: LearntItems = field(default_factory=LearntItems, compare=False)
 
 
 def view_of(database: Database, info: VersionInfo, cache_items: int = 0,

@@ -61,9 +61,8 @@ def similar_items(store: VectorStore, settings: Settings, index: IndexView, prod
     if use_cf:
         # Text neighbours missing from the CF list may still have CF vectors (ranked too
         # low there): the fusion treats them apart from products that have none.
-        unsure = [h.id for h in text_hits if h.id not in with_cf]
-        with_cf |= {r.id for r in store.retrieve(index.items, unsure, payload_fields=("has_cf",))
-                    if r.payload and r.payload.get("has_cf")}
+        with_cf |= index.learnt.among(store, index.items,
+                                      [h.id for h in text_hits if h.id not in with_cf])
 
     def scored(hits: list[Hit]) -> list[tuple[str, float]]:
         return [(str(h.id), h.score) for h in hits]

@@ -173,3 +173,4 @@ def _forget(resources: Resources, product_ids: Sequence[str]) -> None:
     view = resources.index.view
     if view is not None:
         view.items_cache.forget(product_ids)
+        view.learnt.forget(product_ids)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ApiException, ResponseHandlingException
@@ -53,6 +54,7 @@ _SCHEMA = {
 _CLIENT_ERRORS = (ApiException, ValueError, KeyError, RuntimeError, OSError)
 # Points per upsert request: keeps requests well under the server's size limit.
 _UPSERT_CHUNK = 256
+_SCROLL_PAGE = 10_000  # ids per page when listing a collection's points
 _POLL_S = 0.2
 
 
@@ -235,6 +237,22 @@ class ClientVectorStore:
         flt = None if filter is None or filter.is_empty() else _filter(filter)
         with self._call(f"count in {collection!r}") as client:
             return client.count(collection, count_filter=flt, exact=True).count
+
+    @timed("vector")
+    def ids(self, collection: str, filter: Filter | None = None) -> npt.NDArray[np.int64]:
+        """The ids of every point that passes the filter, ascending."""
+        flt = None if filter is None or filter.is_empty() else _filter(filter)
+        found: list[int] = []
+        offset: Any = None
+        with self._call(f"list ids in {collection!r}") as client:
+            while True:
+                points, offset = client.scroll(collection, scroll_filter=flt, limit=_SCROLL_PAGE,
+                                               offset=offset, with_payload=False,
+                                               with_vectors=False)
+                found.extend(int(p.id) for p in points)
+                if offset is None:
+                    break
+        return np.unique(np.asarray(found, dtype=np.int64))
 
     # --- queries ---------------------------------------------------------------------------
 

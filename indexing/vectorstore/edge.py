@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import qdrant_edge as qe
 
 from indexing.vectorstore.port import (
@@ -64,6 +65,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _CONFIG_FILE = "edge_config.json"
 # Points converted and written per engine call: bounds the Python lists built for a bulk load.
 _UPSERT_CHUNK = 512
+_SCROLL_PAGE = 10_000  # ids per page when listing a collection's points
 # Qdrant's HNSW defaults, restated because a config is given whole.
 _HNSW_M = 16
 _HNSW_EF_CONSTRUCT = 100
@@ -262,6 +264,25 @@ class EdgeVectorStore:
             return shard.count(qe.CountRequest(exact=True, filter=flt))
         except Exception as exc:
             raise _failed("count in", collection, exc) from exc
+
+    @timed("vector")
+    def ids(self, collection: str, filter: Filter | None = None) -> npt.NDArray[np.int64]:
+        """The ids of every point that passes the filter, ascending."""
+        shard = self._shard(collection)
+        flt = None if filter is None or filter.is_empty() else _filter(filter)
+        found: list[int] = []
+        offset: Any = None
+        try:
+            while True:
+                points, offset = shard.scroll(qe.ScrollRequest(
+                    offset=offset, limit=_SCROLL_PAGE, filter=flt, with_payload=False,
+                    with_vector=False))
+                found.extend(int(p.id) for p in points)
+                if offset is None:
+                    break
+        except Exception as exc:
+            raise _failed("list ids in", collection, exc) from exc
+        return np.unique(np.asarray(found, dtype=np.int64))
 
     # --- queries ---------------------------------------------------------------------------
 

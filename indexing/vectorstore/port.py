@@ -162,6 +162,10 @@ class VectorStore(Protocol):
     def count(self, collection: str, filter: Filter | None = None) -> int:
         """How many points pass the filter."""
 
+    def ids(self, collection: str, filter: Filter | None = None) -> npt.NDArray[np.int64]:
+        """The ids of every point that passes the filter, ascending (no payloads or
+        vectors: about 80 ms for 80,000 ids in process)."""
+
     def top_by(
         self, collection: str, field: str, limit: int, filter: Filter | None = None,
         payload_fields: tuple[str, ...] | None = None,

@@ -30,6 +30,8 @@ from indexing.vectorstore import (
     VectorSpec,
     VectorStore,
     VectorStoreError,
+    client,
+    edge,
     open_vector_store,
 )
 from indexing.vectorstore.client import ClientVectorStore
@@ -234,6 +236,21 @@ def test_count_with_and_without_filter(store: VectorStore, items: str) -> None:
     assert store.count(items, Filter(equals={"category": "hats"})) == 2
     assert store.count(items, Filter(equals={"in_stock": False})) == 2
     assert store.count(items, Filter(exclude_ids=frozenset({1, 2}))) == 4
+
+
+def test_ids_lists_every_point_that_passes_the_filter_in_order(
+    store: VectorStore, items: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of two: the listing must follow the engine's offsets to the end.
+    monkeypatch.setattr(edge, "_SCROLL_PAGE", 2)
+    monkeypatch.setattr(client, "_SCROLL_PAGE", 2)
+    assert store.ids(items).tolist() == sorted(store.ids(items).tolist())
+    assert len(store.ids(items)) == 6
+    hats = store.ids(items, Filter(equals={"category": "hats"}))
+    assert len(hats) == 2
+    assert {r.payload["category"] for r in store.retrieve(items, hats.tolist())
+            if r.payload} == {"hats"}
+    assert store.ids(items, Filter(equals={"category": "none such"})).tolist() == []
 
 
 def test_retrieve_keeps_the_asked_order_and_skips_unknown_ids(

@@ -12,7 +12,7 @@ from indexing.collections import CF_RAW, TEXT, items_spec
 from indexing.vectorstore import Point, VectorStore
 from indexing.vectorstore.edge import EdgeVectorStore
 from indexing.vectorstore.port import point_id
-from retrieval.item_cache import ItemCache
+from retrieval.item_cache import ItemCache, LearntItems
 
 ITEMS = "items_v1"
 
@@ -22,6 +22,7 @@ def _point(pid: str, text: list[float], cf: list[float] | None, brand: str = "b"
     if cf is not None:
         vectors[CF_RAW] = np.array(cf, dtype=np.float32)
     payload = {"product_id": pid, "category": "c", "brand": brand, "price": 9.5,
+               "has_cf": cf is not None,
                "in_stock": True, "promoted": False, "created_at": 1.0, "popularity": 3.0,
                "tags": ["not", "read"]}
     return Point(point_id(pid), vectors, payload)
@@ -81,3 +82,20 @@ def test_capacity_zero_keeps_nothing(store: VectorStore) -> None:
     assert len(cache) == 0
     with pytest.raises(ValueError, match="capacity"):
         ItemCache(-1)
+
+
+def test_learnt_items_are_read_once_and_asked_again_once_rewritten(
+    store: VectorStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    learnt = LearntItems()
+    learnt.load(store, ITEMS)
+    asked = [point_id(p) for p in ("A", "B", "C", "missing")]
+    assert learnt.among(store, ITEMS, asked) == {point_id("A"), point_id("C")}
+    assert learnt.among(store, ITEMS, []) == set()
+    # Loaded once: later questions need no listing of the collection.
+    monkeypatch.setattr(store, "ids", lambda *a, **k: pytest.fail("listed again"))
+    # A rewrite here may change whether a product has factors: it is asked of the engine.
+    store.upsert(ITEMS, [_point("A", [1, 0, 0], None), _point("B", [0, 1, 0], [1, 1])])
+    assert learnt.among(store, ITEMS, asked) == {point_id("A"), point_id("C")}
+    learnt.forget(["A", "B"])
+    assert learnt.among(store, ITEMS, asked) == {point_id("B"), point_id("C")}
