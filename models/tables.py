@@ -90,7 +90,6 @@ class Event(Base):
         ),
         CheckConstraint("dwell_ms IS NULL OR dwell_ms >= 0", name="dwell_not_negative"),
         Index("ix_events_user_time", "user_id", "occurred_at"),
-        Index("ix_events_product_time", "product_id", "occurred_at"),
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_session_time", "session_id", "occurred_at",
               postgresql_where="session_id IS NOT NULL"),
