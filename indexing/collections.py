@@ -29,13 +29,14 @@ ITEM_INDEXES: dict[str, PayloadType] = {
 }
 
 
-def items_spec(text_dim: int, cf_dim: int) -> CollectionSpec:
+def items_spec(text_dim: int, cf_dim: int, quantize_text: bool = False) -> CollectionSpec:
     """Items: `text` (sentence embedding) and `cf` (ALS item factors) compared by cosine —
     item-to-item similarity should not favour items for their factor norm — and `cf_raw`,
-    the same factors unnormalised, whose dot product with a user vector is ALS's score."""
+    the same factors unnormalised, whose dot product with a user vector is ALS's score.
+    `quantize_text` keeps the text vectors (most of an item's bytes) as int8 in memory."""
     return CollectionSpec(
         vectors={
-            TEXT: VectorSpec(text_dim, Distance.COSINE),
+            TEXT: VectorSpec(text_dim, Distance.COSINE, quantized=quantize_text),
             CF: VectorSpec(cf_dim, Distance.COSINE),
             CF_RAW: VectorSpec(cf_dim, Distance.DOT),
         },

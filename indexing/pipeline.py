@@ -225,7 +225,8 @@ def build_index(
         inherited = _bootstrap_cold_items(catalog, vectors, item_cf,
                                           settings.training.cold_item_neighbours)
     with stages.stage("write_items"):
-        spec = items_spec(encoder.dim, settings.training.als_factors)
+        spec = items_spec(encoder.dim, settings.training.als_factors,
+                          quantize_text=settings.storage.quantize_text_vectors)
         store.create_collection(items_collection, spec)
         n_with_cf = _write_items(
             store, items_collection, catalog, vectors, item_cf, inherited, popularity, companions,

@@ -77,6 +77,10 @@ class StorageSettings(_Group):
         "index then builds in 41 s instead of 146, for filtered recall@10 of 0.993-0.998 "
         "instead of 1.000, an occasional filtered query missing its neighbours "
         "(bench/results/hnsw.md).", ge=0, le=64)
+    quantize_text_vectors: bool = _s(
+        False, "Keep the items' text vectors as int8 in memory with the float32 originals on "
+        "disk, from the next reindex: a quarter of their memory, the best candidates "
+        "rescored against the originals (bench/results/quantisation.md).")
     embedded_shared_buffers_mb: int = _s(
         512, "Shared buffers of the embedded Postgres in MB, in effect from its next start "
         "(a shop's events and their indexes take 350 MB at 1M events).", ge=16, le=65536)

@@ -54,6 +54,8 @@ _SCHEMA = {
 _CLIENT_ERRORS = (ApiException, ValueError, KeyError, RuntimeError, OSError)
 # Points per upsert request: keeps requests well under the server's size limit.
 _UPSERT_CHUNK = 256
+# Quantisation bounds cover this share of the values; the rare outliers beyond are clipped.
+_QUANTILE = 0.99
 _SCROLL_PAGE = 10_000  # ids per page when listing a collection's points
 _POLL_S = 0.2
 
@@ -131,7 +133,12 @@ class ClientVectorStore:
     def create_collection(self, name: str, spec: CollectionSpec) -> None:
         """Create an empty collection with its payload indexes; VectorStoreError if it exists."""
         vectors = {
-            n: qm.VectorParams(size=v.size, distance=_DISTANCE[v.distance])
+            n: qm.VectorParams(
+                size=v.size, distance=_DISTANCE[v.distance],
+                on_disk=True if v.quantized else None,
+                quantization_config=qm.ScalarQuantization(scalar=qm.ScalarQuantizationConfig(
+                    type=qm.ScalarType.INT8, quantile=_QUANTILE, always_ram=True))
+                if v.quantized else None)
             for n, v in spec.vectors.items()
         }
         kb = self._hnsw_threshold_kb
@@ -390,12 +397,14 @@ class ClientVectorStore:
     # --- internals -------------------------------------------------------------------------
 
     def _search_params(self, query: Query) -> qm.SearchParams | None:
-        if self._local or not (query.exact or query.hnsw_ef is not None):
+        if self._local:
             return None
         key = (query.hnsw_ef, query.exact)
         params = self._params.get(key)
         if params is None:
-            params = qm.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact)
+            # Rescoring (quantised vectors only) gives exact scores, as unquantised ones have.
+            params = qm.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact,
+                                     quantization=qm.QuantizationSearchParams(rescore=True))
             if len(self._params) < 64:
                 self._params[key] = params
         return params

@@ -44,6 +44,7 @@ from indexing.vectorstore.port import (
     PayloadType,
     Query,
     Record,
+    VectorSpec,
     VectorStoreError,
     payload_selector,
 )
@@ -65,6 +66,8 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _CONFIG_FILE = "edge_config.json"
 # Points converted and written per engine call: bounds the Python lists built for a bulk load.
 _UPSERT_CHUNK = 512
+# Quantisation bounds cover this share of the values; the rare outliers beyond are clipped.
+_QUANTILE = 0.99
 _SCROLL_PAGE = 10_000  # ids per page when listing a collection's points
 # Qdrant's HNSW defaults, restated because a config is given whole.
 _HNSW_M = 16
@@ -447,10 +450,7 @@ class EdgeVectorStore:
             raise VectorStoreError(f"cannot open collection {name!r}: {exc}") from exc
 
     def _config(self, spec: CollectionSpec) -> qe.EdgeConfig:
-        vectors = {
-            name: qe.EdgeVectorParams(size=v.size, distance=_DISTANCE[v.distance])
-            for name, v in spec.vectors.items()
-        }
+        vectors = {name: _vector_params(v) for name, v in spec.vectors.items()}
         kb = self._hnsw_threshold_kb
         hnsw = qe.HnswIndexConfig(m=_HNSW_M, ef_construct=self._ef_construct,
                                   full_scan_threshold=kb or _FULL_SCAN_KB,
@@ -461,14 +461,14 @@ class EdgeVectorStore:
                              optimizers=qe.EdgeOptimizersConfig(indexing_threshold=kb))
 
     def _request(self, query: Query) -> qe.QueryRequest:
-        params = None
-        if query.exact or query.hnsw_ef is not None:
-            key = (query.hnsw_ef, query.exact)
-            params = self._params.get(key)
-            if params is None:
-                params = qe.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact)
-                if len(self._params) < _MAX_CACHED_PARAMS:
-                    self._params[key] = params
+        key = (query.hnsw_ef, query.exact)
+        params = self._params.get(key)
+        if params is None:
+            # Rescoring (quantised vectors only) gives exact scores, as unquantised ones have.
+            params = qe.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact,
+                                     quantization=qe.QuantizationSearchParams(rescore=True))
+            if len(self._params) < _MAX_CACHED_PARAMS:
+                self._params[key] = params
         flt = query.filter
         return qe.QueryRequest(
             limit=query.limit,
@@ -510,6 +510,15 @@ class EdgeVectorStore:
             except OSError as exc:
                 scratch.unlink(missing_ok=True)
                 raise VectorStoreError(f"cannot write {self._aliases_path}: {exc}") from exc
+
+
+def _vector_params(spec: VectorSpec) -> qe.EdgeVectorParams:
+    if not spec.quantized:
+        return qe.EdgeVectorParams(size=spec.size, distance=_DISTANCE[spec.distance])
+    return qe.EdgeVectorParams(
+        size=spec.size, distance=_DISTANCE[spec.distance], on_disk=True,
+        quantization_config=qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=_QUANTILE,
+                                                        always_ram=True))
 
 
 def _filter(f: Filter) -> qe.Filter:

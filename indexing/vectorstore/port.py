@@ -36,6 +36,9 @@ class PayloadType(StrEnum):
 class VectorSpec:
     size: int
     distance: Distance
+    # int8 scalar quantisation kept in memory, the float32 originals on disk: a quarter of
+    # the memory per vector, and the best candidates rescored against the originals.
+    quantized: bool = False
 
 
 @dataclass(frozen=True)

@@ -426,6 +426,30 @@ def test_query_batch_equals_the_individual_queries(store: VectorStore, items: st
     assert store.query_batch(items, []) == []
 
 
+def test_a_quantised_vector_finds_the_same_neighbours_with_float_scores(
+    store: VectorStore, name: Callable[[str], str]
+) -> None:
+    coll = name("quantised")
+    spec = CollectionSpec(vectors={"text": VectorSpec(16, Distance.COSINE, quantized=True)},
+                          indexes={"category": PayloadType.KEYWORD})
+    store.create_collection(coll, spec)
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store.upsert(coll, [Point(i + 1, {"text": v}, {"category": "c" + str(i % 3)})
+                        for i, v in enumerate(vectors)])
+    store.finish_bulk_load(coll)
+    q = vectors[7]
+    exact = np.argsort(-(vectors @ q))[:5] + 1
+    hits = store.query(coll, Query(q, "text", 5))
+    assert [h.id for h in hits][0] == 8
+    assert len({h.id for h in hits} & set(exact.tolist())) >= 4
+    # Candidates are rescored against the float32 originals.
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+    flt = store.query(coll, Query(q, "text", 5, Filter(equals={"category": "c1"})))
+    assert flt and all((h.id - 1) % 3 == 1 for h in flt)
+
+
 # --- aliases -----------------------------------------------------------------------------
 
 
