@@ -383,6 +383,8 @@ def _reindex(database: Any, settings: Settings) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.buy_again import evaluate_buy_again
+    from evaluation.buy_again import markdown as buy_again_markdown
     from evaluation.recommendations import EvaluationOptions, evaluate
     from evaluation.report import markdown, write_reports
 
@@ -399,9 +401,15 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(str(exc), EXIT_USAGE) from exc
     result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
         db, store, settings, encoder, options, progress=_progress_printer()))
+    again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
+        db, settings, options))
     out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
     written = write_reports(result, out_dir, with_json=args.json)
+    again_path = out_dir / "buy_again.md"
+    again_path.write_text(buy_again_markdown(again), encoding="utf-8")
+    written.append(again_path)
     print(markdown(result))
+    print(buy_again_markdown(again))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return EXIT_OK
 

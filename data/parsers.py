@@ -217,7 +217,8 @@ def parse_choice(value: str, choices: Sequence[str]) -> str:
 
 
 def parse_event_type(value: str) -> str:
-    """One of view, click, add_to_cart, purchase (any case)."""
+    """One of the event types (EVENT_TYPES: view, click, add_to_cart, purchase, return,
+    dislike, hide), any case."""
     return parse_choice(value, EVENT_TYPES)
 
 

@@ -65,8 +65,10 @@ STRATEGY_LABELS = {
 
 _BASELINE = {"popular": "popular", "content": "content", "cf": "cf", "hybrid": None}
 
-RELEVANCE = {"purchase": 5.0, "add_to_cart": 3.0, "click": 2.0, "view": 1.0}
-"""Graded relevance of a test item: the strongest event the shopper gave it in test."""
+RELEVANCE = {"purchase": 5.0, "add_to_cart": 3.0, "click": 2.0, "view": 1.0,
+             "return": 0.0, "dislike": 0.0, "hide": 0.0}
+"""Graded relevance of a test item: the strongest event the shopper gave it in test
+(negative feedback makes nothing relevant)."""
 
 WARM_BUCKETS = tuple(b for b in COLD_START_BUCKETS if b != "0")
 """Buckets of shoppers with training history: together they are the "overall" population."""

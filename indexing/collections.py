@@ -73,11 +73,13 @@ def item_payload(
     bought_with: Sequence[tuple[str, float]] = (),
     device_popularity: Mapping[str, float] | None = None,
     cf_bootstrapped: bool = False,
+    repurchase: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """What a list response shows and filters test, so a list needs no round trip to
     Postgres; `bought_with` holds the product's basket companions, best first, and
     `device_popularity` its popularity per device type (popular lists for one device);
-    `cf_bootstrapped` marks raw CF factors inherited from text neighbours, not learnt."""
+    `cf_bootstrapped` marks raw CF factors inherited from text neighbours, not learnt;
+    `repurchase` is (rate, typical days between purchases) learnt from all shoppers."""
     return {
         "product_id": row.product_id,
         "title": row.title,
@@ -95,4 +97,6 @@ def item_payload(
         "bought_with_scores": [round(score, 6) for _, score in bought_with],
         "device_popularity": {d: round(p, 6) for d, p in (device_popularity or {}).items()},
         "cf_bootstrapped": cf_bootstrapped,
+        "repurchase_rate": round(repurchase[0], 6) if repurchase else 0.0,
+        "repurchase_days": round(repurchase[1], 3) if repurchase else 0.0,
     }

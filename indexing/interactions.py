@@ -17,6 +17,7 @@ from scipy import sparse
 from sqlalchemy import text
 
 from indexing.decay import decay_factor
+from indexing.event_weights import weight_case, weight_params
 from models.db import Database
 from models.settings import Settings
 
@@ -42,10 +43,7 @@ _AGGREGATE = text(
         SELECT COALESCE(CAST(:as_of AS timestamptz), max(occurred_at)) AS as_of FROM events
     )
     SELECT e.user_id, e.product_id,
-           SUM(CASE e.event_type
-                 WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
-                 WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
-               END
+           SUM({weight_case('e.event_type')}
                * {decay_factor(":decay", "EXTRACT(EPOCH FROM (b.as_of - e.occurred_at))")}
            ) AS confidence,
            count(*) AS n
@@ -78,10 +76,7 @@ def load_interactions(
     weights = settings.training.event_weights()
     params = {
         "as_of": as_of.isoformat() if as_of else settings.training.as_of,
-        "w_view": weights["view"],
-        "w_click": weights["click"],
-        "w_cart": weights["add_to_cart"],
-        "w_purchase": weights["purchase"],
+        **weight_params(weights),
         "decay": settings.training.decay_per_day,
         "window_days": settings.training.event_window_days,
         "withheld": list(withheld),

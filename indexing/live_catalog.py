@@ -148,8 +148,10 @@ def _point(store: VectorStore, settings: Settings, collection: str, row: Catalog
             bootstrapped = True
     companions = list(zip(old_payload.get("bought_with", []),
                           old_payload.get("bought_with_scores", []), strict=False))
+    again = (float(old_payload.get("repurchase_rate", 0.0)),
+             float(old_payload.get("repurchase_days", 0.0)))
     payload = item_payload(row, float(old_payload.get("popularity", 0.0)), learnt, companions,
-                           old_payload.get("device_popularity") or {}, bootstrapped)
+                           old_payload.get("device_popularity") or {}, bootstrapped, again)
     return Point(point_id(row.product_id), vectors, payload)
 
 

@@ -37,6 +37,7 @@ from indexing.interactions import Interactions, load_interactions, resolve_as_of
 from indexing.live_catalog import catch_up
 from indexing.nearest import torch_nearest
 from indexing.popularity import Popularity, popularity_by_device
+from indexing.repurchase import repurchases
 from indexing.vectorstore.port import Point, VectorStore, point_id
 from models import audit, erasures, index_versions
 from models.catalog import CatalogRow, catalog_rows
@@ -44,6 +45,7 @@ from models.db import Database
 from models.settings import Settings
 from models.tenancy import current_shop
 from ranking.bootstrap import inherit_factors
+from ranking.buy_again import Repurchase
 from ranking.foldin import gram_matrix
 
 log = logging.getLogger(__name__)
@@ -219,6 +221,7 @@ def build_index(
         popularity = popularity_by_device(database, settings, as_of, withheld)
     with stages.stage("bought_together"):
         companions = bought_together(database, settings, as_of, withheld=withheld)
+        again = repurchases(database, settings, as_of, withheld)
 
     item_cf = _item_factors_by_product(interactions, factors)
     with stages.stage("bootstrap"):
@@ -230,6 +233,7 @@ def build_index(
         store.create_collection(items_collection, spec)
         n_with_cf = _write_items(
             store, items_collection, catalog, vectors, item_cf, inherited, popularity, companions,
+            again,
             lambda d, t: stages.report("write_items", d, t),
         )
     with stages.stage("write_users"):
@@ -344,6 +348,10 @@ def _bootstrap_cold_items(
     return {catalog[i].product_id: factors[j] for j, i in enumerate(cold) if got[j]}
 
 
+def _pair(known: Repurchase | None) -> tuple[float, float] | None:
+    return (known.rate, known.days) if known is not None else None
+
+
 def _write_items(
     store: VectorStore,
     collection: str,
@@ -353,6 +361,7 @@ def _write_items(
     inherited: dict[str, npt.NDArray[np.float32]],
     popularity: Popularity,
     companions: dict[str, list[tuple[str, float]]],
+    again: dict[str, Repurchase],
     progress: Callable[[int, int], None],
 ) -> int:
     with_cf = 0
@@ -371,7 +380,8 @@ def _write_items(
         payload = item_payload(row, popularity.overall.get(row.product_id, 0.0), cf is not None,
                                companions.get(row.product_id, ()),
                                popularity.by_device.get(row.product_id, {}),
-                               cf_bootstrapped=cf is None and row.product_id in inherited)
+                               cf_bootstrapped=cf is None and row.product_id in inherited,
+                               repurchase=_pair(again.get(row.product_id)))
         batch.append(Point(point_id(row.product_id), vectors, payload))
         if len(batch) >= WRITE_BATCH:
             store.upsert(collection, batch)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import text
 
 from indexing.decay import decay_factor
+from indexing.event_weights import weight_case, weight_params
 from models.db import Database
 from models.settings import Settings
 
@@ -17,10 +18,7 @@ _AGE_SECONDS = "EXTRACT(EPOCH FROM (CAST(:as_of AS timestamptz) - e.occurred_at)
 _POPULARITY = text(
     f"""
     SELECT e.product_id, e.device_type,
-           SUM(CASE e.event_type
-                 WHEN 'view' THEN :w_view WHEN 'click' THEN :w_click
-                 WHEN 'add_to_cart' THEN :w_cart WHEN 'purchase' THEN :w_purchase
-               END
+           SUM({weight_case('e.event_type')}
                * {decay_factor(":rate", _AGE_SECONDS)})
     FROM events e
     WHERE e.occurred_at <= CAST(:as_of AS timestamptz)
@@ -56,10 +54,7 @@ def popularity_by_device(
             {
                 "as_of": as_of.isoformat(),
                 "rate": rate,
-                "w_view": weights["view"],
-                "w_click": weights["click"],
-                "w_cart": weights["add_to_cart"],
-                "w_purchase": weights["purchase"],
+                **weight_params(weights),
                 "window_days": settings.training.event_window_days,
                 "withheld": list(withheld),
             },
@@ -69,5 +64,7 @@ def popularity_by_device(
     for pid, device, score in rows:
         overall[str(pid)] = overall.get(str(pid), 0.0) + float(score)
         if device:
-            by_device.setdefault(str(pid), {})[str(device)] = float(score)
-    return Popularity(overall, by_device)
+            by_device.setdefault(str(pid), {})[str(device)] = max(float(score), 0.0)
+    # Returns and dislikes weigh against a product; more of them than of interest leaves it
+    # unpopular, not below unpopular (ranking takes popularity as a non-negative signal).
+    return Popularity({pid: max(value, 0.0) for pid, value in overall.items()}, by_device)

@@ -10,14 +10,26 @@ from sqlalchemy import text
 
 from models.db import Database
 from models.timing import timed
+from ranking.buy_again import PastPurchases, distinct_days
 from ranking.history import Interaction, ShopperHistory
 
+# The shopper's newest events, and (in the same round trip) every product they ever hid or
+# disliked, which no window or limit may drop: the second part reads its partial index.
 _USER_EVENTS = text(
     """
-    SELECT product_id, event_type, occurred_at, device_type FROM events
-    WHERE user_id = :user_id AND (CAST(:since AS timestamptz) IS NULL
-                                  OR occurred_at > CAST(:since AS timestamptz))
-    ORDER BY occurred_at DESC LIMIT :limit
+    (SELECT false AS hidden, product_id, event_type, occurred_at, device_type FROM events
+     WHERE user_id = :user_id AND (CAST(:since AS timestamptz) IS NULL
+                                   OR occurred_at > CAST(:since AS timestamptz))
+     ORDER BY occurred_at DESC LIMIT :limit)
+    UNION ALL
+    (SELECT DISTINCT true, product_id, NULL, NULL::timestamptz, NULL FROM events
+     WHERE user_id = :user_id AND event_type IN ('dislike', 'hide'))
+    """
+)
+_HIDDEN_BY = text(
+    """
+    SELECT DISTINCT user_id, product_id FROM events
+    WHERE user_id = ANY(CAST(:user_ids AS text[])) AND event_type IN ('dislike', 'hide')
     """
 )
 _SESSION_EVENTS = text(
@@ -51,10 +63,14 @@ def load_history(
     first."""
     with database.engine.connect() as conn:
         user_rows: list[Any] = []
+        hidden: frozenset[str] = frozenset()
         if user_id is not None:
-            user_rows = list(conn.execute(_USER_EVENTS, {
+            rows = list(conn.execute(_USER_EVENTS, {
                 "user_id": user_id, "since": since.isoformat() if since else None,
                 "limit": limit}))
+            hidden = frozenset(str(r[1]) for r in rows if r[0])
+            user_rows = sorted((r[1:] for r in rows if not r[0]), key=lambda r: r[2],
+                               reverse=True)
         session_rows: list[Any] = []
         if session_id is not None:
             session_rows = list(conn.execute(_SESSION_EVENTS,
@@ -63,7 +79,57 @@ def load_history(
         # Rows come newest first.
         device_type = next((str(r[3]) for r in (*session_rows, *user_rows) if r[3]), None)
     return ShopperHistory(user_id=user_id, events=_interactions(user_rows),
-                          session_events=_interactions(session_rows), device_type=device_type)
+                          session_events=_interactions(session_rows), device_type=device_type,
+                          hidden=hidden)
+
+
+_HIDDEN = text("""
+    SELECT DISTINCT product_id FROM events
+    WHERE user_id = :user_id AND event_type IN ('dislike', 'hide')
+""")
+
+
+@timed("history")
+def hidden_products(database: Database, user_id: str | None) -> frozenset[str]:
+    """The products a shopper ever hid or disliked (none for no shopper): what no surface
+    may show them again. One read of a small partial index."""
+    if user_id is None:
+        return frozenset()
+    with database.engine.connect() as conn:
+        return frozenset(str(r[0]) for r in conn.execute(_HIDDEN, {"user_id": user_id}))
+
+
+# A shopper's purchases per product over the buy-again horizon, the products bought most
+# lately first (at most :limit of them), with the time of the product's last return.
+_PURCHASES = text("""
+    SELECT product_id,
+           array_agg(EXTRACT(EPOCH FROM occurred_at)::float8 ORDER BY occurred_at)
+               FILTER (WHERE event_type = 'purchase'),
+           max(EXTRACT(EPOCH FROM occurred_at)::float8) FILTER (WHERE event_type = 'return')
+    FROM events
+    WHERE user_id = :user_id AND event_type IN ('purchase', 'return')
+      AND (CAST(:since AS timestamptz) IS NULL OR occurred_at > CAST(:since AS timestamptz))
+    GROUP BY product_id
+    HAVING count(*) FILTER (WHERE event_type = 'purchase') > 0
+    ORDER BY max(occurred_at) FILTER (WHERE event_type = 'purchase') DESC, product_id
+    LIMIT :limit
+""")
+
+
+@timed("history")
+def past_purchases(database: Database, user_id: str, since: datetime | None,
+                   limit: int) -> list[PastPurchases]:
+    """What the shopper bought after `since`, per product (purchases one per day), the
+    `limit` products bought most lately; `returned` when a return follows the last one."""
+    with database.engine.connect() as conn:
+        rows = conn.execute(_PURCHASES, {"user_id": user_id, "limit": limit,
+                                         "since": since.isoformat() if since else None}).all()
+    out = []
+    for product_id, times, last_return in rows:
+        days = distinct_days(times)
+        out.append(PastPurchases(str(product_id), days,
+                                 returned=last_return is not None and last_return >= days[-1]))
+    return out
 
 
 def _interactions(rows: Sequence[Any]) -> list[Interaction]:
@@ -101,6 +167,7 @@ def load_histories(
     round trip per shopper. Every id asked gets a history, empty if it has no events."""
     ids = list(dict.fromkeys(user_ids))
     rows: dict[str, list[Any]] = {u: [] for u in ids}
+    hidden: dict[str, set[str]] = {u: set() for u in ids}
     if ids:
         with database.engine.connect() as conn:
             # Rows come per shopper in the lateral's order: newest first.
@@ -108,12 +175,15 @@ def load_histories(
                     "user_ids": ids, "since": since.isoformat() if since else None,
                     "limit": limit}):
                 rows[str(user_id)].append(row)
+            for user_id, product_id in conn.execute(_HIDDEN_BY, {"user_ids": ids}):
+                hidden[str(user_id)].add(str(product_id))
     return {
         u: ShopperHistory(
             user_id=u,
             events=_interactions(found),
             session_events=[],
-            device_type=next((str(r[3]) for r in found if r[3]), None))
+            device_type=next((str(r[3]) for r in found if r[3]), None),
+            hidden=frozenset(hidden[u]))
         for u, found in rows.items()}
 
 

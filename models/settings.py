@@ -131,6 +131,16 @@ class TrainingSettings(_Group):
     weight_click: float = _s(2.0, "Confidence weight of a click event.", ge=0)
     weight_add_to_cart: float = _s(3.0, "Confidence weight of an add_to_cart event.", ge=0)
     weight_purchase: float = _s(5.0, "Confidence weight of a purchase event.", ge=0)
+    weight_return: float = _s(
+        -10.0, "Weight of a return: below zero, it counts against the product in training "
+        "(a product viewed, carted, bought and returned sums to -1; a shopper-product sum "
+        "below zero trains as 'not wanted' with that confidence) and in popularity.", le=0)
+    weight_dislike: float = _s(
+        -5.0, "Weight of a dislike (below zero, as a return); the shopper never sees the "
+        "product again.", le=0)
+    weight_hide: float = _s(
+        -1.0, "Weight of a hide: the shopper never sees the product again; it counts a "
+        "little against the product, since hiding says less about it than a dislike.", le=0)
     event_window_days: int = _s(
         90, "Only events this many days before the newest one count; 0 means all history.",
         ge=0)
@@ -160,6 +170,9 @@ class TrainingSettings(_Group):
             "click": self.weight_click,
             "add_to_cart": self.weight_add_to_cart,
             "purchase": self.weight_purchase,
+            "return": self.weight_return,
+            "dislike": self.weight_dislike,
+            "hide": self.weight_hide,
         }
 
 
@@ -226,6 +239,17 @@ class RecSettings(_Group):
         0.1, "Share of list slots kept for new products that fit the shopper (epsilon-greedy).",
         ge=0, le=1)
     new_boost: float = _s(0.15, "Exploration bonus of a new product, fading to 0.", ge=0)
+    buy_again_min_rate: float = _s(
+        0.1, "Buy it again lists only products at least this share of whose buyers bought "
+        "them on two or more days (pulled towards the category's share for a product with "
+        "few buyers): what is rarely re-bought never appears.", ge=0, le=1)
+    buy_again_horizon_days: float = _s(
+        14.0, "Buy it again ranks a past purchase by the chance that it is bought again "
+        "within this many days from now (from its typical interval and the time since it "
+        "was last bought).", gt=0, le=365)
+    buy_again_history_days: int = _s(
+        730, "Purchases this many days back teach repurchase intervals and make a shopper's "
+        "buy-again list (from the next reindex); 0: all.", ge=0, le=36_500)
     promoted_boost: float = _s(0.1, "Boost of a promoted product.", ge=0)
 
     @model_validator(mode="after")

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-EVENT_TYPES = ("view", "click", "add_to_cart", "purchase")
+EVENT_TYPES = ("view", "click", "add_to_cart", "purchase", "return", "dislike", "hide")
 SEARCH_EVENT_TYPES = ("impression", "click")
 
 
@@ -86,13 +86,17 @@ class Event(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "event_type IN ('view', 'click', 'add_to_cart', 'purchase')", name="known_event_type"
-        ),
+            "event_type IN (" + ", ".join(f"'{t}'" for t in EVENT_TYPES) + ")",
+            name="known_event_type"),
         CheckConstraint("dwell_ms IS NULL OR dwell_ms >= 0", name="dwell_not_negative"),
         Index("ix_events_user_time", "user_id", "occurred_at"),
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_session_time", "session_id", "occurred_at",
               postgresql_where="session_id IS NOT NULL"),
+        # What a shopper hid or disliked, read with every history: small, and only those
+        # events pay for it.
+        Index("ix_events_blocked", "user_id", "product_id",
+              postgresql_where="event_type IN ('dislike', 'hide')"),
         Index("ix_events_request_id", "request_id",
               postgresql_where="request_id IS NOT NULL"),
     )

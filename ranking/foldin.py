@@ -49,8 +49,10 @@ def fold_in_user(
                     (sum the weights of repeated events into one row: ALS sees one
                     confidence per user–item pair).
     confidences:    (m,) float32, the raw interaction weights (decayed event weights),
-                    before α; finite and non-negative. A zero weight is no interaction and
-                    its row is ignored, as a sparse matrix would not store it.
+                    before α; finite. A zero weight is no interaction and its row is
+                    ignored, as a sparse matrix would not store it. A negative weight is
+                    negative feedback, as ``implicit`` reads it: preference 0 with
+                    confidence α · |weight|.
     gram:           (f, f) float32, YᵀY over all items, from :func:`gram_matrix`.
     regularization: λ >= 0, as the model was trained with.
     alpha:          α > 0, as the model was trained with.
@@ -70,18 +72,19 @@ def fold_in_user(
         raise ValueError(f"item_factors must be (m, {f}), got shape {y.shape}")
     if weights.shape != (y.shape[0],):
         raise ValueError(f"confidences must be ({y.shape[0]},), got shape {weights.shape}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("confidences must be finite and non-negative")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("confidences must be finite")
     if not regularization >= 0:
         raise ValueError(f"regularization must be non-negative, got {regularization}")
     if not alpha > 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
 
-    present = weights > 0
+    present = weights != 0
     y_u = y[present]
-    c_u = alpha * weights[present]
+    c_u = alpha * np.abs(weights[present])
     if y_u.shape[0] == 0:
         return np.zeros(f, dtype=np.float32)
     a = g + regularization * np.eye(f) + y_u.T @ ((c_u - 1.0)[:, np.newaxis] * y_u)
-    b = y_u.T @ c_u
+    # Only what the shopper wanted (p = 1) pulls the vector towards it.
+    b = y_u.T @ np.where(weights[present] > 0, c_u, 0.0)
     return np.linalg.solve(a, b).astype(np.float32)

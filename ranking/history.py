@@ -10,6 +10,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+BLOCKING_EVENTS = frozenset({"dislike", "hide"})
+"""A shopper who did one of these never sees that product again, on any surface."""
+NEGATIVE_EVENTS = BLOCKING_EVENTS | {"return"}
+"""Feedback against a product: it weighs below zero in training and is never an anchor."""
+
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
@@ -33,6 +38,16 @@ class ShopperHistory:
     events: Sequence[Interaction] = ()
     session_events: Sequence[Interaction] = ()
     device_type: str | None = None
+    # Products the shopper hid or disliked at any time, beyond the window and the limit
+    # that bound `events`.
+    hidden: frozenset[str] = frozenset()
+
+    @property
+    def blocked(self) -> frozenset[str]:
+        """What this shopper must never be shown: hidden or disliked, ever or just now."""
+        return self.hidden | frozenset(
+            e.product_id for e in (*self.events, *self.session_events)
+            if e.event_type in BLOCKING_EVENTS)
 
     @property
     def n_interactions(self) -> int:
@@ -53,13 +68,14 @@ def item_confidences(
 ) -> dict[str, float]:
     """Summed weight × exp(−decay · age_days) per product, as the trainer aggregates it.
 
-    Unknown event types weigh nothing; ages are measured back from `reference` and
-    events after it count as age 0.
+    Unknown event types weigh nothing; negative feedback weighs below zero, so a product's
+    sum may be negative (the trainer reads that as "not wanted", with that confidence).
+    Ages are measured back from `reference` and events after it count as age 0.
     """
     out: dict[str, float] = {}
     for e in events:
         w = weights.get(e.event_type, 0.0)
-        if w <= 0:
+        if w == 0:
             continue
         age_days = max(0.0, reference - e.at) / 86400.0
         out[e.product_id] = out.get(e.product_id, 0.0) + w * math.exp(-decay_per_day * age_days)
@@ -67,16 +83,20 @@ def item_confidences(
 
 
 def anchors(confidences: Mapping[str, float], n: int) -> list[tuple[str, float]]:
-    """The n products the shopper cares most about, strongest first (ties by id)."""
-    ranked = sorted(confidences.items(), key=lambda kv: (-kv[1], kv[0]))
+    """The n products the shopper cares most about, strongest first (ties by id); a product
+    whose feedback sums to zero or below is no anchor."""
+    ranked = sorted(((p, c) for p, c in confidences.items() if c > 0),
+                    key=lambda kv: (-kv[1], kv[0]))
     return ranked[:n]
 
 
 def session_anchors(session_events: Sequence[Interaction], n: int) -> list[tuple[str, float]]:
-    """The session's last n distinct products, most recent first, weighted 1, ½, ⅓, …"""
+    """The session's last n distinct products, most recent first, weighted 1, ½, ⅓, …;
+    a product the session gave negative feedback on (hid, disliked, returned) is none."""
+    against = {e.product_id for e in session_events if e.event_type in NEGATIVE_EVENTS}
     seen: list[str] = []
     for e in sorted(session_events, key=lambda e: (-e.at, e.product_id)):
-        if e.product_id not in seen:
+        if e.product_id not in seen and e.product_id not in against:
             seen.append(e.product_id)
         if len(seen) == n:
             break

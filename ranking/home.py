@@ -21,9 +21,12 @@ def focus_product(history: ShopperHistory, weights: Mapping[str, float],
                   decay_per_day: float) -> str | None:
     """The product a "Because you viewed" row is about, or None for a shopper with no
     events."""
+    blocked = history.blocked
     confidences = item_confidences(history.events, weights, decay_per_day,
                                    history.newest or 0.0)
-    focus = session_anchors(history.session_events, 1) or anchors(confidences, 1)
+    focus = ([(p, w) for p, w in session_anchors(history.session_events, 1)
+              if p not in blocked]
+             or anchors({p: c for p, c in confidences.items() if p not in blocked}, 1))
     return focus[0][0] if focus else None
 
 

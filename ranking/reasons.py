@@ -29,6 +29,7 @@ class ReasonKind(StrEnum):
     TRENDING = "trending"
     PICKED_FOR_YOU = "picked_for_you"
     IN_YOUR_SESSION = "in_your_session"
+    BUY_AGAIN = "buy_again"
 
 
 REASON_KINDS: frozenset[str] = frozenset(kind.value for kind in ReasonKind)
@@ -105,16 +106,19 @@ def search_reason(matched: tuple[str, ...], lifted_by: tuple[str, ...] = ()) -> 
 PICKED_FOR_YOU_ROW = "picked_for_you"
 BECAUSE_YOU_VIEWED_ROW = "because_you_viewed"
 TRENDING_ROW = "trending"
+BUY_AGAIN_ROW = "buy_again"
 
 
 def home_row_title(kind: str, product_title: str | None = None,
                    category: str | None = None) -> str:
     """The heading of a home page row of ``kind``: "Picked for you", "Because you viewed
-    <product>", "Trending in <category>" or, without one, "Trending now"."""
+    <product>", "Trending in <category>" or, without one, "Trending now", "Buy it again"."""
     if kind == PICKED_FOR_YOU_ROW:
         return "Picked for you"
     if kind == BECAUSE_YOU_VIEWED_ROW:
         return f"Because you viewed {product_title}"
     if kind == TRENDING_ROW:
         return f"Trending in {category}" if category else "Trending now"
+    if kind == BUY_AGAIN_ROW:
+        return "Buy it again"
     raise ValueError(f"unknown home row kind {kind!r}")

@@ -155,7 +155,8 @@ class Recommender:
         )
         # Out of stock, excluded and already-bought items never enter the candidates: the
         # filter runs inside every vector query.
-        never = {point_id(p) for p in rules.exclude_ids}
+        # Nor does anything the shopper hid or disliked, ever.
+        never = {point_id(p) for p in (*rules.exclude_ids, *history.blocked)}
         if rec.drop_purchased:
             never |= {point_id(p) for p in bought}
         if rec.exclude_seen:
@@ -263,7 +264,10 @@ class Recommender:
         """Run the retrievers this route uses; return each signal's blend weight."""
         rec = self.settings.rec
         user_anchors = self._user_anchors(history)
-        sess_anchors = session_anchors(history.session_events, rec.anchor_items)
+        blocked = history.blocked
+        sess_anchors = [(p, w) for p, w in session_anchors(history.session_events,
+                                                            rec.anchor_items)
+                        if p not in blocked]
         if request.product_id:
             # The product on the page is the strongest hint of intent there is.
             sess_anchors = [(request.product_id, 1.0), *sess_anchors][: rec.anchor_items]
@@ -302,7 +306,9 @@ class Recommender:
         reference = max(self.index.as_of or 0.0, history.newest or 0.0)
         conf = item_confidences(history.events, self.weights,
                                 self.settings.training.decay_per_day, reference)
-        return anchors(conf, self.settings.rec.anchor_items)
+        blocked = history.blocked
+        return anchors({p: c for p, c in conf.items() if p not in blocked},
+                       self.settings.rec.anchor_items)
 
     def _baseline(self, found: _Found, signals: blend.Signals, history: ShopperHistory,
                   request: RecRequest, vector: Vector | None,

@@ -8,7 +8,8 @@ presents every one through the same mapper.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,15 @@ def listed(items: Sequence[RankedItem], shown: Mapping[str, ShownProduct], strat
     """A ListResult of the items that have something to show, in order."""
     return ListResult([i for i in items if i.product_id in shown], shown, strategy, version,
                       **search)
+
+
+def without(result: ListResult, blocked: Collection[str], limit: int) -> ListResult:
+    """The list with the products a shopper hid or disliked taken out, at most `limit`
+    long (the surface was asked for more, so that it stays full)."""
+    if not blocked:
+        return dataclasses.replace(result, items=result.items[:limit])
+    return dataclasses.replace(
+        result, items=[i for i in result.items if i.product_id not in blocked][:limit])
 
 
 def shown_of(records: Sequence[Record]) -> dict[str, ShownProduct]:

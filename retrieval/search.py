@@ -182,8 +182,11 @@ class Searcher:
                      partial_match_weight=s.partial_match_weight, k=s.rrf_k)
         ids = list(fused)
         cached = self.cache.get_products(self.store, self.index.items, ids)
-        # A product in Postgres but not (yet) in the index has nothing to show: skipped.
-        items = {p: it for p, it in zip(ids, cached, strict=True) if it is not None}
+        # A product in Postgres but not (yet) in the index has nothing to show, and one the
+        # shopper hid or disliked is never shown to them again: both skipped.
+        blocked = history.blocked if history is not None else frozenset()
+        items = {p: it for p, it in zip(ids, cached, strict=True)
+                 if it is not None and p not in blocked}
         candidates = [items[p].candidate for p in ids if p in items]
 
         signals = None

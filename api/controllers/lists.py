@@ -22,6 +22,7 @@ from api.controllers.params import (
 )
 from api.services import experiments, lists
 from api.services.present import present
+from api.services.similar import blocked_for
 
 
 class ListsController(Controller):
@@ -38,14 +39,16 @@ class ListsController(Controller):
         """Products often bought with this one, best first, topped up with related items
         of other subcategories when it has too few; only in-stock items unless
         `in_stock=false` (then only out-of-stock ones, as on similar items). `user_id` or
-        `session_id` (optional) only say who is looking, for an experiment on this
-        surface; with a public key, `user_id` needs that shopper's token."""
+        `session_id` (optional) say who is looking, for an experiment on this surface;
+        products that `user_id` hid or disliked are left out. With a public key,
+        `user_id` needs that shopper's token."""
         check_limit(resources, limit)
         stored = experiment_unit(caller, resources, user_id)
         rid = request_id(resources)
         result, arm = experiments.run_list(
             resources, "bought-together",
-            lambda: lists.bought_together(resources, product_id, limit, filters),
+            lambda: lists.bought_together(resources, product_id, limit, filters,
+                                          blocked_for(resources, user_id)),
             limit, rid, stored, session_id)
         return schemas.ListResponse(
             items=present(result, schemas.RankedItem),

@@ -32,7 +32,7 @@ from api.errors import NotFound
 from api.services import catalog, catalog_write, experiments
 from api.services.catalog_write import ProductBatch, ProductIn
 from api.services.present import present
-from api.services.similar import similar_items
+from api.services.similar import blocked_for, similar_items
 
 
 class ProductController(Controller):
@@ -70,13 +70,16 @@ class ProductController(Controller):
                 session_id: Id = None) -> schemas.SimilarResponse:
         """Products most like this one by text and by shoppers' behaviour, the product
         itself excluded; filters run inside the vector query. `user_id` or `session_id`
-        (optional) only say who is looking, for an experiment on this surface; with a
-        public key, `user_id` needs that shopper's token."""
+        (optional) say who is looking, for an experiment on this surface; products that
+        `user_id` hid or disliked are left out. With a public key, `user_id` needs that
+        shopper's token."""
         check_limit(resources, limit)
         stored = experiment_unit(caller, resources, user_id)
         rid = request_id(resources)
         result, arm = experiments.run_list(
-            resources, "similar", lambda: similar_items(resources, product_id, limit, filters),
+            resources, "similar",
+            lambda: similar_items(resources, product_id, limit, filters,
+                                  blocked_for(resources, user_id)),
             limit, rid, stored, session_id)
         return schemas.SimilarResponse(
             product_id=product_id,

@@ -28,6 +28,7 @@ from api.errors import BadParameter, NotFound
 from api.resources import Resources
 from api.schemas.events import MAX_DEVICE_TYPE_LENGTH
 from api.services import experiments
+from api.services.buy_again import buy_again as again
 from api.services.erasure import erase_shopper
 from api.services.home import home_rows
 from api.services.present import present
@@ -118,6 +119,24 @@ class UserController(Controller):
             strategy=result.strategy, model_version=result.version, request_id=rid,
             **experiments.labels(arm))
 
+    @get("/{user_id:str}/buy-again", sync_to_thread=True, responses=LIST_ERRORS)
+    def buy_again(self, resources: Res, caller: Who, user_id: PathId,
+                  limit: Limit = 10) -> schemas.RecommendationResponse:
+        """Products the shopper bought before and is likely to need again now: from each
+        product's typical interval between purchases (learnt from every shopper at
+        reindex, its category's where it has few) and the shopper's own rhythm and
+        recency. Products rarely bought twice never appear, nor ones returned since, out
+        of stock, hidden or disliked. `strategy` is `buy_again`, or `frequency_recency`
+        when Postgres answers alone. With a public key, only with the shopper's own
+        token."""
+        check_limit(resources, limit)
+        _check_shopper_and_session(caller, resources, user_id, None)
+        result = again(resources, _stored(resources, user_id), limit)
+        return schemas.RecommendationResponse(
+            user_id=user_id, items=present(result, schemas.RankedItem),
+            strategy=result.strategy, model_version=result.version,
+            request_id=request_id(resources))
+
     @get("/{user_id:str}/home", sync_to_thread=True, responses=LIST_ERRORS)
     def home(
         self,
@@ -128,9 +147,9 @@ class UserController(Controller):
         per_row: Annotated[int, QueryParameter(ge=1, le=24, description="Items per row.")] = 8,
         device: Device = None,
     ) -> schemas.HomeResponse:
-        """The shopper's home page: "Picked for you", "Because you viewed X" and
-        "Trending in Y" rows, no product twice. With a public key, only with the
-        shopper's own token."""
+        """The shopper's home page: "Picked for you", "Buy it again" (when something is
+        due), "Because you viewed X" and "Trending in Y" rows, no product twice. With a
+        public key, only with the shopper's own token."""
         _check_shopper_and_session(caller, resources, user_id, session_id)
         stored = _stored(resources, user_id)
         rid = request_id(resources)

@@ -137,8 +137,8 @@ class RecommendationResponse(msgspec.Struct):
 
 
 class HomeRow(msgspec.Struct):
-    """One carousel of the home page: `kind` is picked_for_you, because_you_viewed or
-    trending; `product_id`/`category` name what the row is about."""
+    """One carousel of the home page: `kind` is picked_for_you, buy_again,
+    because_you_viewed or trending; `product_id`/`category` name what the row is about."""
 
     title: str
     kind: str

@@ -13,9 +13,9 @@ Rules, stated once (the README repeats them):
   times are strings, `null` means absent for the optional fields.
 - Values follow the CSV import's rules (the same parsers, data.parsers): ids non-empty, at most
   128 characters, no control characters, surrounding spaces dropped; `event_type` one of
-  view, click, add_to_cart, purchase (any case); `occurred_at` an ISO 8601 date or
-  date-time, UTC when it has no zone, the server's now when absent, in the years 1990 to
-  2099 and not more than `event_future_skew_seconds` ahead of the server's clock;
+  view, click, add_to_cart, purchase, return, dislike, hide (any case); `occurred_at` an
+  ISO 8601 date or date-time, UTC when it has no zone, the server's now when absent, in
+  the years 1990 to 2099 and not more than `event_future_skew_seconds` ahead of the server's clock;
   `dwell_ms` a whole number from 0 to 2147483647; `device_type` short text (at most 32
   characters); an empty `session_id` or `device_type` means absent. `request_id` is 32
   hex digits (a UUID, hyphens allowed) as list responses write it; it is checked, stored

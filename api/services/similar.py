@@ -13,15 +13,18 @@ from api.errors import NotFound
 from api.resources import Resources
 from indexing.vectorstore.port import VectorStoreError
 from models.catalog import CatalogRow
+from models.history import hidden_products
 from retrieval import similar
 from retrieval.fallback import text_neighbours
 from retrieval.filters import ItemFilters
 from retrieval.live_index import IndexView
-from retrieval.results import ListResult
+from retrieval.results import ListResult, without
 from retrieval.unindexed import UnknownProduct, embed_unindexed
 
 Vector = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
+
+_MAX_EXTRA = 100
 
 
 def with_fallback(resources: Resources, surface: str,
@@ -54,10 +57,23 @@ def embedder(resources: Resources) -> similar.Embed:
 
 
 def similar_items(resources: Resources, product_id: str, limit: int,
-                  filters: ItemFilters) -> ListResult:
-    return with_fallback(
+                  filters: ItemFilters, blocked: frozenset[str] = frozenset()) -> ListResult:
+    """`blocked`: products the shopper looking hid or disliked, never shown to them."""
+    n = asked_for(limit, blocked)
+    return without(with_fallback(
         resources, "similar",
         lambda view: similar.similar_items(resources.store, resources.settings, view,
-                                           product_id, limit, filters, embedder(resources)),
-        lambda: text_neighbours(resources.database, resources.lexical, product_id, limit,
-                                filters, other_subcategories_first=False))
+                                           product_id, n, filters, embedder(resources)),
+        lambda: text_neighbours(resources.database, resources.lexical, product_id, n,
+                                filters, other_subcategories_first=False)), blocked, limit)
+
+
+def asked_for(limit: int, blocked: frozenset[str]) -> int:
+    """How many to ask a surface for so that `limit` remain once `blocked` are taken out
+    (at most 100 extra: a list comes back shorter rather than ever showing one)."""
+    return limit + min(len(blocked), _MAX_EXTRA)
+
+
+def blocked_for(resources: Resources, user_id: str | None) -> frozenset[str]:
+    """What the shopper looking (if named) hid or disliked."""
+    return hidden_products(resources.database, user_id)

@@ -383,6 +383,7 @@ def test_openapi_documents_the_body(client: Client) -> None:
     one, batch = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
     assert one["required"] == ["event_id", "user_id", "product_id", "event_type"]
     assert one["additionalProperties"] is False
-    assert one["properties"]["event_type"]["enum"] == ["view", "click", "add_to_cart", "purchase"]
+    assert one["properties"]["event_type"]["enum"] == [
+        "view", "click", "add_to_cart", "purchase", "return", "dislike", "hide"]
     assert batch["properties"]["events"]["items"]["title"] == "EventIn"
     assert {"200", "201", "400", "413", "503"} <= set(post["responses"])

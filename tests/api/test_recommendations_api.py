@@ -277,3 +277,51 @@ def test_made_up_paths_make_no_time_series(client: Client) -> None:
     for _ in range(3):
         assert client.get(f"/no/such/path/{uuid.uuid4().hex}").status_code == 404
     assert "/no/such/path" not in client.get("/metrics").text
+
+
+def test_hidden_and_disliked_products_never_come_back_to_that_shopper(
+    client: Client, resources: Resources,
+) -> None:
+    with resources.database.engine.connect() as conn:
+        user = str(conn.execute(text(
+            "SELECT user_id FROM events GROUP BY user_id HAVING count(*) >= 30 "
+            "ORDER BY user_id DESC LIMIT 1")).scalar_one())
+    first = [i["product_id"] for i in recs(client, user, limit=10)["items"]]
+    hidden, disliked = first[0], first[1]
+    session = f"neg-{uuid.uuid4().hex[:8]}"
+    post_event(client, user, hidden, "hide", session)
+    post_event(client, user, disliked, "dislike", session)
+    # A hide long before the event window counts as much as one just now.
+    similar_of_hidden = client.get(f"/v1/products/{hidden}/similar",
+                                   params={"limit": 5}).json()["items"]
+    old = similar_of_hidden[0]["product_id"]
+    response = client.post("/v1/events", json={
+        "event_id": uuid.uuid4().hex, "user_id": user, "product_id": old,
+        "event_type": "hide", "occurred_at": "2015-03-01T10:00:00Z"})
+    assert response.status_code == 201, response.text
+    never = {hidden, disliked, old}
+
+    def ids(items: list[dict[str, Any]]) -> set[str]:
+        return {i["product_id"] for i in items}
+
+    assert ids(recs(client, user, limit=50)["items"]).isdisjoint(never)
+    assert ids(recs(client, user, limit=10, session_id=session)["items"]).isdisjoint(never)
+    home = client.get(f"/v1/users/{user}/home", params={"per_row": 10}).json()
+    assert all(ids(row["items"]).isdisjoint(never) for row in home["rows"])
+    # Similar items and bought-together leave them out for this shopper only.
+    similar = client.get(f"/v1/products/{hidden}/similar", params={"limit": 5})
+    mine = client.get(f"/v1/products/{hidden}/similar", params={"limit": 5, "user_id": user})
+    assert old in ids(similar.json()["items"])
+    assert ids(mine.json()["items"]).isdisjoint(never)
+    assert len(mine.json()["items"]) == 5
+    together = client.get(f"/v1/products/{disliked}/bought-together",
+                          params={"limit": 20, "user_id": user})
+    assert together.status_code == 200, together.text
+    assert ids(together.json()["items"]).isdisjoint(never)
+    # Search: found for anyone else, never for them.
+    title = client.get(f"/v1/products/{hidden}").json()["title"]
+    anyone = client.get("/v1/search", params={"q": title, "limit": 20})
+    theirs = client.get("/v1/search", params={"q": title, "limit": 20, "user_id": user})
+    assert hidden in ids(anyone.json()["items"])
+    assert ids(theirs.json()["items"]).isdisjoint(never)
+

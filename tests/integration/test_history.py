@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
+from indexing.interactions import load_interactions
 from models.db import Database
-from models.history import load_history
+from models.history import hidden_products, load_histories, load_history
+from models.settings import Settings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -41,3 +44,56 @@ def test_the_device_is_the_newest_named_one_session_first(db: Database) -> None:
     assert load_history(db, "U", "S3", None, 10).device_type == "tablet"
     assert load_history(db, "U", "S3", None, 10, device_type="mobile").device_type == "mobile"
     assert load_history(db, "NOBODY", None, None, 10).device_type is None
+
+
+def _typed(db: Database, rows: list[tuple[str, str, str, int]]) -> None:
+    """(user, product, event type, minutes after T0) events for products P1 and P2."""
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO products (product_id, title, category, price, created_at) "
+            "VALUES ('P1', 'one', 'c', 1, :t), ('P2', 'two', 'c', 1, :t)"), {"t": T0})
+        for i, (user, product, kind, minute) in enumerate(rows):
+            conn.execute(text(
+                "INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at) "
+                "VALUES (:e, :u, :p, :k, :t)"),
+                {"e": f"E{i}", "u": user, "p": product, "k": kind,
+                 "t": T0 + timedelta(minutes=minute)})
+
+
+def test_what_a_shopper_hid_or_disliked_is_read_beyond_the_window_and_the_limit(
+    db: Database,
+) -> None:
+    # A hide years before the window, then more events than the history's limit.
+    _typed(db, [("U", "P1", "hide", -3_000_000), ("U", "P2", "dislike", -2_000_000),
+                *[("U", "P2", "view", m) for m in range(5)], ("V", "P1", "hide", 1)])
+    history = load_history(db, "U", None, T0, 3)
+    assert len(history.events) == 3
+    assert all(e.event_type == "view" for e in history.events)
+    assert [e.at for e in history.events] == sorted((e.at for e in history.events),
+                                                    reverse=True)
+    assert history.hidden == {"P1", "P2"}
+    assert history.blocked == {"P1", "P2"}
+    assert hidden_products(db, "U") == {"P1", "P2"}
+    assert hidden_products(db, "V") == {"P1"}
+    assert hidden_products(db, None) == frozenset()
+    assert load_history(db, "NOBODY", None, None, 10).hidden == frozenset()
+    # The batch export reads the same.
+    assert load_histories(db, ["U", "V", "W"], T0, 3)["U"].hidden == {"P1", "P2"}
+    assert load_histories(db, ["U", "V", "W"], T0, 3)["W"].hidden == frozenset()
+
+
+def test_a_purchase_and_its_return_count_against_the_product_in_training(db: Database) -> None:
+    _typed(db, [("U", "P1", "view", 0), ("U", "P1", "add_to_cart", 1),
+                ("U", "P1", "purchase", 1), ("U", "P1", "return", 2),
+                ("U", "P2", "purchase", 3), ("V", "P1", "purchase", 4)])
+    settings = Settings.from_env(event_window_days=0, decay_per_day=0)
+    interactions = load_interactions(db, settings)
+    matrix = interactions.matrix.toarray()
+    cell = {(u, p): matrix[interactions.users.index(u), interactions.items.index(p)]
+            for u in ("U", "V") for p in ("P1", "P2")}
+    weights = settings.training.event_weights()
+    assert cell[("U", "P1")] == pytest.approx(
+        weights["view"] + weights["add_to_cart"] + weights["purchase"] + weights["return"])
+    assert cell[("U", "P1")] < 0
+    assert cell[("U", "P2")] == weights["purchase"]
+    assert cell[("V", "P1")] == weights["purchase"]

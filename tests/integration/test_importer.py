@@ -166,7 +166,8 @@ def test_bad_event_type_named_in_the_report(db: Database, tmp_path: Path) -> Non
     content = EVENTS + "e5,u3,P1,like,2025-01-03T00:00:00,,,\n"
     report = aborted(import_events, db, write(tmp_path, "e.csv", content))
     assert [(e.line, e.reason) for e in report.errors] == [
-        (6, "event_type: 'like' is not one of view, click, add_to_cart, purchase")
+        (6, "event_type: 'like' is not one of view, click, add_to_cart, purchase, return, "
+            "dislike, hide")
     ]
     assert count(db, "events") == 0
     assert count(db, "users") == 0

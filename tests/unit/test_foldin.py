@@ -54,8 +54,8 @@ def test_fold_in_does_not_mutate_inputs() -> None:
 def test_bad_inputs_are_refused() -> None:
     y = np.eye(2, dtype=np.float32)
     gram = gram_matrix(y)
-    with pytest.raises(ValueError, match="non-negative"):
-        fold_in_user(y, np.array([1.0, -1.0], np.float32), gram, 0.1, 40.0)
+    with pytest.raises(ValueError, match="finite"):
+        fold_in_user(y, np.array([1.0, np.nan], np.float32), gram, 0.1, 40.0)
     with pytest.raises(ValueError, match="confidences"):
         fold_in_user(y, np.ones(3, np.float32), gram, 0.1, 40.0)
     with pytest.raises(ValueError, match="item_factors"):
@@ -105,6 +105,25 @@ def test_fold_in_matches_implicits_recalculate_user(
         np.testing.assert_allclose(
             _fold_in(matrix, model, user), expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max()
         )
+
+
+def test_negative_feedback_folds_in_as_implicit_reads_it(
+    trained: tuple[sparse.csr_matrix, Any],
+) -> None:
+    """A returned or disliked product: preference 0 with confidence alpha * |weight|."""
+    matrix, model = trained
+    for user in range(6):
+        row = matrix[user].toarray().ravel()
+        against = np.flatnonzero(row == 0)[:3]
+        row[against] = -4.0
+        signed = sparse.csr_matrix(row[np.newaxis, :])
+        expected = model.recalculate_user(user, signed)
+        y = np.asarray(model.item_factors, dtype=np.float32)
+        got = fold_in_user(y[signed.indices], signed.data, gram_matrix(y), REGULARIZATION, ALPHA)
+        np.testing.assert_allclose(got, expected, rtol=1e-3,
+                                   atol=1e-3 * np.abs(expected).max())
+        # And it is not the same as no feedback at all.
+        assert not np.allclose(got, _fold_in(matrix, model, user), atol=1e-3)
 
 
 def test_fold_in_matches_the_trained_user_factor_after_convergence(

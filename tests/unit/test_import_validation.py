@@ -178,8 +178,10 @@ def test_dwell_wants_ascii_digits() -> None:
 def test_event_type() -> None:
     assert parse_event_type(" Add_To_Cart ") == "add_to_cart"
     assert reason(parse_event_type, "like") == (
-        "'like' is not one of view, click, add_to_cart, purchase"
+        "'like' is not one of view, click, add_to_cart, purchase, return, dislike, hide"
     )
+    assert [parse_event_type(t) for t in ("Return", "DISLIKE", "hide")] == [
+        "return", "dislike", "hide"]
     assert reason(parse_event_type, "") == "is empty"
 
 
@@ -286,7 +288,8 @@ def test_row_problems_name_every_column() -> None:
         validate_row(["", "u1", "P1", "like", "soon", "", "", "-1"], header)
     assert caught.value.problems == [
         "event_id: is empty",
-        "event_type: 'like' is not one of view, click, add_to_cart, purchase",
+        "event_type: 'like' is not one of view, click, add_to_cart, purchase, return, dislike, "
+        "hide",
         "timestamp: 'soon' is not an ISO 8601 date or date-time",
         "page_dwell_ms: '-1' is negative",
     ]
