@@ -442,7 +442,7 @@ def test_a_quantised_vector_finds_the_same_neighbours_with_float_scores(
     q = vectors[7]
     exact = np.argsort(-(vectors @ q))[:5] + 1
     hits = store.query(coll, Query(q, "text", 5))
-    assert [h.id for h in hits][0] == 8
+    assert hits[0].id == 8
     assert len({h.id for h in hits} & set(exact.tolist())) >= 4
     # Candidates are rescored against the float32 originals.
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
