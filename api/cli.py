@@ -16,11 +16,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from api import cli_export, cli_keys, cli_simulate
 from models.settings import Settings, SettingsError
 from models.tenancy import DEFAULT_SHOP, SHOP_ID, current_shop, for_shop
+
+if TYPE_CHECKING:
+    from evaluation.buy_again import BuyAgainResult
 
 log = logging.getLogger("lodestar")
 _T = TypeVar("_T")
@@ -137,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "and measure whether they reach the shoppers who later wanted them")
     p.add_argument("--cold-n", type=int, default=200,
                    help="products withheld by --cold-items (default 200)")
+    p.add_argument("--buy-again", action="store_true",
+                   help="score buy it again alone (no reindex: quick on a large shop)")
     p.add_argument("--search", action="store_true",
                    help="evaluate search instead: graded queries from the catalog and "
                         "shoppers' later purchases, lexical / semantic / fused / personal")
@@ -388,8 +393,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.recommendations import EvaluationOptions, evaluate
     from evaluation.report import markdown, write_reports
 
-    if args.cold_items and args.search:
-        raise CliError("choose one of --cold-items and --search", EXIT_USAGE)
+    if sum((args.cold_items, args.search, args.buy_again)) > 1:
+        raise CliError("choose one of --cold-items, --search and --buy-again", EXIT_USAGE)
     if args.cold_items:
         return _evaluate_cold_items(args, settings)
     if args.search:
@@ -399,18 +404,28 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
                                     seed=args.seed, validation=args.validation)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
+    out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
+    if args.buy_again:
+        again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
+            db, settings, options))
+        return _report_buy_again(again, out_dir, buy_again_markdown)
     result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
         db, store, settings, encoder, options, progress=_progress_printer()))
     again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
         db, settings, options))
-    out_dir = args.out if args.out is not None else settings.storage.data_dir / "evaluation"
     written = write_reports(result, out_dir, with_json=args.json)
-    again_path = out_dir / "buy_again.md"
-    again_path.write_text(buy_again_markdown(again), encoding="utf-8")
-    written.append(again_path)
     print(markdown(result))
-    print(buy_again_markdown(again))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return _report_buy_again(again, out_dir, buy_again_markdown)
+
+
+def _report_buy_again(result: BuyAgainResult, out_dir: Path,
+                      render: Callable[[BuyAgainResult], str]) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "buy_again.md"
+    path.write_text(render(result), encoding="utf-8")
+    print(render(result))
+    print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
