@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 
 from api.cli import main
-
 from evaluation.buy_again import BASELINE, OURS, evaluate_buy_again, markdown
 from evaluation.recommendations import EvaluationOptions
 from models.db import Database
