@@ -75,5 +75,5 @@ def asked_for(limit: int, blocked: frozenset[str]) -> int:
 
 
 def blocked_for(resources: Resources, user_id: str | None) -> frozenset[str]:
-    """What the shopper looking (if named) hid or disliked."""
-    return hidden_products(resources.database, user_id)
+    """What the shopper looking (if named) hid or disliked; nothing to read for nobody."""
+    return hidden_products(resources.database, user_id) if user_id else frozenset()
