@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import Authenticator, Caller, caller_of, requires
 from api.controllers.admin import AdminController
+from api.controllers.cart import CartController
 from api.controllers.events import EventController
 from api.controllers.experiments import ExperimentController
 from api.controllers.health import HealthController
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         route_handlers=[HealthController, ProductController, CategoryController, PageController,
                         EventController, ListsController, UserController, AdminController,
                         KeyController, SearchController, SearchEventController,
-                        ErasureController, ExperimentController],
+                        ErasureController, ExperimentController, CartController],
         dependencies={"resources": Provide(provide_resources, sync_to_thread=False),
                       "caller": Provide(provide_caller, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -132,6 +132,28 @@ def past_purchases(database: Database, user_id: str, since: datetime | None,
     return out
 
 
+# What a session put in its cart and has not bought (nor returned) since: the cart.
+_SESSION_CART = text("""
+    SELECT product_id FROM events
+    WHERE session_id = :session_id AND event_type IN ('add_to_cart', 'purchase', 'return')
+    GROUP BY product_id
+    HAVING max(occurred_at) FILTER (WHERE event_type = 'add_to_cart')
+           > coalesce(max(occurred_at) FILTER (WHERE event_type IN ('purchase', 'return')),
+                      '-infinity')
+    ORDER BY max(occurred_at) DESC, product_id
+    LIMIT :limit
+""")
+
+
+@timed("history")
+def session_cart(database: Database, session_id: str, limit: int) -> list[str]:
+    """The products a session added to its cart and has not bought since, most lately
+    added first, at most `limit`."""
+    with database.engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(_SESSION_CART, {"session_id": session_id,
+                                                                "limit": limit})]
+
+
 def _interactions(rows: Sequence[Any]) -> list[Interaction]:
     """(product, type, time, device) rows as the ranking core's interactions, in order."""
     return [Interaction(str(p), str(k), t.timestamp()) for p, k, t, _ in rows]

@@ -61,7 +61,7 @@ def bought_together(store: VectorStore, settings: Settings, index: IndexView, pr
         text_vec, row = embed_missing(product_id)
         subcategory = row.subcategory
 
-    companions = _companions(payload)
+    companions = companions_of_payload(payload)
     shown: dict[str, ShownProduct] = {}
     items = []
     if companions:
@@ -93,7 +93,7 @@ def bought_together(store: VectorStore, settings: Settings, index: IndexView, pr
     return listed(items, shown, strategy, index.version)
 
 
-def _companions(payload: Mapping[str, Any]) -> dict[str, float]:
+def companions_of_payload(payload: Mapping[str, Any]) -> dict[str, float]:
     """Companion product id -> co-purchase score, from an item's payload (empty for an
     index built before companions were stored)."""
     ids = payload.get("bought_with") or []

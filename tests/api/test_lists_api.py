@@ -278,3 +278,73 @@ def test_openapi_schema_lists_the_lists(client: Client) -> None:
     paths = get_ok(client, "/schema/openapi.json")["paths"]
     assert "/v1/products/{product_id}/bought-together" in paths
     assert "/v1/trending" in paths
+
+
+# --- cart complements --------------------------------------------------------------------
+
+
+def cart_pair(items: Mapping[str, Payload]) -> list[str]:
+    """Two products of different subcategories, each with in-stock companions, that share
+    a companion: a cart whose complements should favour what goes with both."""
+    for a in sorted(items, key=lambda p: -len(in_stock_companions(items[p], items))):
+        for b in in_stock_companions(items[a], items):
+            if (items[b]["subcategory"] != items[a]["subcategory"]
+                    and set(in_stock_companions(items[b], items))
+                    & set(in_stock_companions(items[a], items))):
+                return [a, b]
+    raise AssertionError("the tiny shop has no such pair")
+
+
+def test_cart_complements_go_with_the_whole_basket_and_are_never_substitutes(
+    client: Client, items: Mapping[str, Payload],
+) -> None:
+    cart = cart_pair(items)
+    body = get_ok(client, "/v1/cart/recommendations?limit=10&items=" + ",".join(cart))
+    ids = [i["product_id"] for i in body["items"]]
+    assert ids and body["strategy"].startswith("co_purchase")
+    assert not set(ids) & set(cart)
+    taken = {items[p]["subcategory"] for p in cart}
+    assert all(items[p]["subcategory"] not in taken for p in ids)
+    assert all(items[p]["in_stock"] for p in ids)
+    scores = [i["score"] for i in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(i["reason"]["product_id"] in cart for i in body["items"])
+
+
+def test_the_cart_of_a_session_and_what_the_shopper_hid(
+    client: Client, items: Mapping[str, Payload],
+) -> None:
+    cart = cart_pair(items)
+    session = "cart-session-1"
+    for n, product in enumerate([*cart, cart[0]]):
+        kind = "purchase" if n == 2 else "add_to_cart"
+        response = client.post("/v1/events", json={
+            "event_id": f"cart-ev-{n}", "user_id": "cart-shopper", "product_id": product,
+            "event_type": kind, "session_id": session, "occurred_at": f"2026-12-0{n + 1}"})
+        assert response.status_code == 201, response.text
+    # The first product was bought after it was added: the cart holds the second only.
+    by_session = get_ok(client, f"/v1/cart/recommendations?session_id={session}&limit=10")
+    named = get_ok(client, f"/v1/cart/recommendations?items={cart[1]}&limit=10")
+    assert by_session["items"] == named["items"]
+    hidden = named["items"][0]["product_id"]
+    response = client.post("/v1/events", json={
+        "event_id": "cart-ev-hide", "user_id": "cart-shopper", "product_id": hidden,
+        "event_type": "hide"})
+    assert response.status_code == 201, response.text
+    mine = get_ok(client, f"/v1/cart/recommendations?items={cart[1]}&limit=10"
+                          "&user_id=cart-shopper")
+    assert hidden not in {i["product_id"] for i in mine["items"]}
+    assert len(mine["items"]) == len(named["items"])
+
+
+def test_cart_requests_that_name_no_cart_or_unknown_products_are_refused(
+    client: Client,
+) -> None:
+    response = client.get("/v1/cart/recommendations")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"parameter": "items"}
+    assert client.get("/v1/cart/recommendations?session_id=nobody").status_code == 400
+    response = client.get("/v1/cart/recommendations?items=NO-SUCH-PRODUCT")
+    assert response.status_code == 404
+    many = ",".join(f"P{i}" for i in range(51))
+    assert client.get(f"/v1/cart/recommendations?items={many}").status_code == 400
