@@ -16,14 +16,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from api import cli_export, cli_keys, cli_simulate
 from models.settings import Settings, SettingsError
 from models.tenancy import DEFAULT_SHOP, SHOP_ID, current_shop, for_shop
-
-if TYPE_CHECKING:
-    from evaluation.buy_again import BuyAgainResult
 
 log = logging.getLogger("lodestar")
 _T = TypeVar("_T")
@@ -142,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="products withheld by --cold-items (default 200)")
     p.add_argument("--buy-again", action="store_true",
                    help="score buy it again alone (no reindex: quick on a large shop)")
+    p.add_argument("--cart", action="store_true",
+                   help="score cart complements alone on held-out baskets (no reindex)")
     p.add_argument("--search", action="store_true",
                    help="evaluate search instead: graded queries from the catalog and "
                         "shoppers' later purchases, lexical / semantic / fused / personal")
@@ -390,11 +389,14 @@ def _reindex(database: Any, settings: Settings) -> None:
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.buy_again import evaluate_buy_again
     from evaluation.buy_again import markdown as buy_again_markdown
+    from evaluation.cart import evaluate_cart
+    from evaluation.cart import markdown as cart_markdown
     from evaluation.recommendations import EvaluationOptions, evaluate
     from evaluation.report import markdown, write_reports
 
-    if sum((args.cold_items, args.search, args.buy_again)) > 1:
-        raise CliError("choose one of --cold-items, --search and --buy-again", EXIT_USAGE)
+    if sum((args.cold_items, args.search, args.buy_again, args.cart)) > 1:
+        raise CliError("choose one of --cold-items, --search, --buy-again and --cart",
+                       EXIT_USAGE)
     if args.cold_items:
         return _evaluate_cold_items(args, settings)
     if args.search:
@@ -408,23 +410,29 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.buy_again:
         again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
             db, settings, options))
-        return _report_buy_again(again, out_dir, buy_again_markdown)
+        return _report(buy_again_markdown(again), out_dir / "buy_again.md")
+    if args.cart:
+        baskets = _run_evaluation(settings, lambda db, store, encoder: evaluate_cart(
+            db, settings, options))
+        return _report(cart_markdown(baskets), out_dir / "cart.md")
     result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
         db, store, settings, encoder, options, progress=_progress_printer()))
     again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
         db, settings, options))
+    baskets = _run_evaluation(settings, lambda db, store, encoder: evaluate_cart(
+        db, settings, options))
     written = write_reports(result, out_dir, with_json=args.json)
     print(markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    return _report_buy_again(again, out_dir, buy_again_markdown)
+    _report(buy_again_markdown(again), out_dir / "buy_again.md")
+    return _report(cart_markdown(baskets), out_dir / "cart.md")
 
 
-def _report_buy_again(result: BuyAgainResult, out_dir: Path,
-                      render: Callable[[BuyAgainResult], str]) -> int:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "buy_again.md"
-    path.write_text(render(result), encoding="utf-8")
-    print(render(result))
+def _report(markdown: str, path: Path) -> int:
+    """Print one evaluation's Markdown and write it to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown, encoding="utf-8")
+    print(markdown)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 

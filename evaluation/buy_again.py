@@ -70,7 +70,7 @@ def _purchases(events: EventLog, mask: np.ndarray) -> dict[str, dict[str, list[f
     return out
 
 
-def _cut(events: EventLog, options: EvaluationOptions) -> tuple[EventLog, np.datetime64,
+def time_cut(events: EventLog, options: EvaluationOptions) -> tuple[EventLog, np.datetime64,
                                                                 np.datetime64]:
     """The events the split is over, its cut and the end of the scored period: the newest
     event minus `test_days` (a validation split first drops the test period, then cuts as
@@ -89,7 +89,7 @@ def _cut(events: EventLog, options: EvaluationOptions) -> tuple[EventLog, np.dat
 
 def evaluate_buy_again(database: Database, settings: Settings,
                        options: EvaluationOptions) -> BuyAgainResult:
-    events, cut, end = _cut(load_events(database), options)
+    events, cut, end = time_cut(load_events(database), options)
     horizon = settings.rec.buy_again_history_days
     since = cut - np.timedelta64(horizon, "D") if horizon else events.times.min()
     bought = events.types == "purchase"

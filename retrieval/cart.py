@@ -19,7 +19,7 @@ from retrieval.results import SHOWN_FIELDS, ListResult, ShownProduct, listed
 from retrieval.similar import Embed
 
 _CART_FIELDS = ("product_id", "subcategory", "bought_with", "bought_with_scores")
-_SHOWN = (*SHOWN_FIELDS, "subcategory")
+_SHOWN = (*SHOWN_FIELDS, "subcategory", "popularity")
 
 
 @timed("rank")
@@ -47,6 +47,7 @@ def cart_complements(store: VectorStore, settings: Settings, index: IndexView,
     never = frozenset(point_id(p) for p in (*cart, *blocked))
     flt = filters.to_filter(exclude=never)
     shown: dict[str, ShownProduct] = {}
+    popularity: dict[str, float] = {}
     wanted = sorted({c for found in companions.values() for c in found})
     if wanted:
         hits = store.top_by(index.items, "popularity", len(wanted),
@@ -55,10 +56,10 @@ def cart_complements(store: VectorStore, settings: Settings, index: IndexView,
                             payload_fields=_SHOWN)
         for h in hits:
             if h.payload:
-                shown[str(h.payload["product_id"])] = ShownProduct.of_payload(h.payload)
-                subcategory_of[str(h.payload["product_id"])] = str(
-                    h.payload.get("subcategory", ""))
-    items = core.complements(companions, subcategory_of, frozenset(cart), frozenset(shown),
+                pid = str(h.payload["product_id"])
+                shown[pid] = ShownProduct.of_payload(h.payload)
+                popularity[pid] = float(h.payload.get("popularity", 0.0))
+    items = core.complements(companions, popularity, frozenset(cart), frozenset(shown),
                              limit)
     from_companions = len(items)
     if len(items) < limit and texts:

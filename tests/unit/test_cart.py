@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ranking.cart import CONTENT_DISCOUNT, complements, content_fill
 
 SUB = {"kettle": "kettles", "kettle2": "kettles", "tea": "tea", "mugs": "mugs",
@@ -10,21 +12,30 @@ SUB = {"kettle": "kettles", "kettle2": "kettles", "tea": "tea", "mugs": "mugs",
 
 def test_what_goes_with_several_cart_products_comes_first() -> None:
     companions = {
-        "kettle": {"tea": 10.0, "descaler": 8.0, "kettle2": 9.0, "mugs": 2.0},
-        "toaster": {"bread": 4.0, "mugs": 4.0},
+        "kettle": {"tea": 0.5, "descaler": 0.4, "mugs": 0.3, "toaster": 0.2},
+        "toaster": {"bread": 0.6, "mugs": 0.4},
     }
-    ranked = complements(companions, SUB, {"kettle", "toaster"}, set(SUB), 10)
+    popularity = {"tea": 3.0, "descaler": 3.0, "mugs": 3.0, "bread": 3.0}
+    cart = {"kettle", "toaster"}
+    ranked = complements(companions, popularity, cart, set(SUB), 10)
     ids = [r.product_id for r in ranked]
-    # mugs: 2/10 + 4/4 = 1.2, more than any single product's best share (1.0).
+    # mugs goes with both: 0.3 + 0.4 beats any one product's companion.
     assert ids == ["mugs", "bread", "tea", "descaler"]
-    assert ranked[0].score == 1.2
+    assert ranked[0].score == pytest.approx(0.7 * 2.0)
     assert ranked[0].reason is not None and ranked[0].reason.product_id == "toaster"
-    # Never a second kettle, nor what the store filtered out, nor what is in the cart.
-    assert "kettle2" not in ids
-    assert [r.product_id for r in complements(companions, SUB, {"kettle", "toaster"},
+    # Nothing in the cart, nothing the store filtered out.
+    assert [r.product_id for r in complements(companions, popularity, cart,
                                               {"tea", "bread"}, 10)] == ["bread", "tea"]
-    assert complements(companions, SUB, {"kettle", "toaster"}, set(SUB), 2) == ranked[:2]
-    assert complements({}, SUB, {"kettle"}, set(SUB), 5) == []
+    assert complements(companions, popularity, cart, set(SUB), 2) == ranked[:2]
+    assert complements({}, popularity, {"kettle"}, set(SUB), 5) == []
+
+
+def test_a_popular_companion_outranks_a_rare_one_seen_as_often() -> None:
+    # Equal co-purchase scores: the product more baskets hold comes first.
+    companions = {"kettle": {"tea": 0.5, "descaler": 0.5}}
+    ranked = complements(companions, {"tea": 99.0, "descaler": 3.0}, {"kettle"}, set(SUB), 5)
+    assert [r.product_id for r in ranked] == ["tea", "descaler"]
+    assert ranked[0].score == pytest.approx(0.5 * 10.0)
 
 
 def test_the_content_fill_keeps_to_other_subcategories() -> None:
