@@ -117,7 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job", default=None, help=argparse.SUPPRESS)  # run by the admin API
     p.add_argument("--embedded-postgres", type=Path, default=None,
                    help=argparse.SUPPRESS)  # the API worker's embedded server, to join
+    p.add_argument("--tune", action="store_true",
+                   help="run `lodestar tune` first (its defaults), then reindex with the winner")
     p.set_defaults(handler=cmd_reindex)
+
+    p = sub.add_parser(
+        "tune", help="search ALS settings on the shop's validation window; later reindexes "
+                     "use the winner")
+    p.add_argument("--trials", type=int, default=12, help="most settings tried (default 12)")
+    p.add_argument("--budget-seconds", type=float, default=600.0,
+                   help="stop starting trials after this long (default 600)")
+    p.add_argument("--test-days", type=float, default=14.0,
+                   help="the test period never read; the validation period is as long")
+    p.add_argument("--max-users", type=int, default=2_000,
+                   help="shoppers scored (seeded sample; default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search and the sample")
+    p.add_argument("--clear", action="store_true",
+                   help="forget the shop's tuned settings (reindexes use the configured ones)")
+    p.set_defaults(handler=cmd_tune)
 
     p = sub.add_parser(
         "evaluate",
@@ -339,6 +356,10 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
                 else open_database(settings, pool_size=2))
     try:
         migrate(database)
+        if args.tune:
+            from evaluation.tune import TuneOptions
+
+            _tune(database, settings, TuneOptions())
         if args.job is not None:
             _reindex_job(database, settings, args.job)
         elif interval is None:
@@ -349,6 +370,53 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.close()
     return EXIT_OK
+
+
+def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.tune import TuneOptions
+    from models import tuning
+    from models.db import migrate, open_database
+
+    database = open_database(settings, pool_size=2)
+    try:
+        migrate(database)
+        if args.clear:
+            gone = tuning.clear(database)
+            print("tuned settings forgotten" if gone else "this shop was not tuned")
+            return EXIT_OK
+        try:
+            options = TuneOptions(test_days=args.test_days, trials=args.trials,
+                                  budget_seconds=args.budget_seconds,
+                                  max_users=args.max_users, seed=args.seed)
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from exc
+        _tune(database, settings, options)
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def _tune(database: Any, settings: Settings, options: Any) -> None:
+    """Search, print the table, store the winner for the shop's next reindexes."""
+    from evaluation.recommendations import NotEnoughEvents
+    from evaluation.tune import markdown, report, tune
+    from models import tuning
+
+    def show(done: int, total: int, trial: Any) -> None:
+        v = trial.values
+        print(f"  trial {done}/{total}: factors {v['als_factors']}, regularization "
+              f"{v['als_regularization']}, alpha {v['als_alpha']}, iterations "
+              f"{v['als_iterations']}: NDCG@10 {trial.scores['ndcg@10']:.4f} "
+              f"({trial.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+    try:
+        result = tune(database, settings, options, progress=show)
+    except NotEnoughEvents as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    tuning.save(database, result.best.values, report(result))
+    print(markdown(result))
+    print("stored for this shop's next reindex: " + ", ".join(
+        f"{k}={v}" for k, v in result.best.values.items()))
 
 
 def _reindex_job(database: Any, settings: Settings, job_id: str) -> None:

@@ -39,7 +39,7 @@ from indexing.nearest import torch_nearest
 from indexing.popularity import Popularity, popularity_by_device
 from indexing.repurchase import repurchases
 from indexing.vectorstore.port import Point, VectorStore, point_id
-from models import audit, erasures, index_versions
+from models import audit, erasures, index_versions, tuning
 from models.catalog import CatalogRow, catalog_rows
 from models.db import Database
 from models.settings import Settings
@@ -90,6 +90,8 @@ def reindex(
         if not acquired:
             raise ReindexBusy("another reindex is running")
         _clean_leftovers(database, store)
+        # What `lodestar tune` found best for this shop, if it ran.
+        settings = tuning.tuned(database, settings)
         apply_retention(database, settings)
         version = index_versions.start_version(database, settings.storage.shop_prefix,
                                                settings.snapshot())

@@ -33,6 +33,7 @@ class VersionInfo:
     encoder: str
     timings: dict[str, Any]
     catalog_read_at: datetime | None = None
+    settings: dict[str, Any] | None = None  # what the version was built with
 
 
 def _info(row: IndexVersion) -> VersionInfo:
@@ -50,6 +51,7 @@ def _info(row: IndexVersion) -> VersionInfo:
         encoder=row.encoder,
         timings=dict(row.timings or {}),
         catalog_read_at=row.catalog_read_at,
+        settings=dict(row.settings or {}),
     )
 
 

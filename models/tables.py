@@ -334,3 +334,15 @@ class Exposure(Base):
         Index("ix_exposures_session_time", "shop_id", "session_id", "shown_at",
               postgresql_where="session_id IS NOT NULL"),
     )
+
+
+class Tuning(Base):
+    """What `lodestar tune` found best for a shop: training settings (as overrides name
+    them) that later reindexes apply, and the search's report."""
+
+    __tablename__ = "tuning"
+
+    shop_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    tuned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -37,6 +37,11 @@ class IndexView:
     items_cache: ItemCache = field(default_factory=lambda: ItemCache(0), compare=False)
     user_vectors: UserVectors = field(default_factory=lambda: UserVectors(0), compare=False)
     learnt: LearntItems = field(default_factory=LearntItems, compare=False)
+    # The ALS penalty and confidence scale the version was trained with (a shop's tuned
+    # values may differ from this process's settings): a fold-in must solve the same
+    # problem. None: this process's settings.
+    als_regularization: float | None = None
+    als_alpha: float | None = None
 
 
 def view_of(database: Database, info: VersionInfo, cache_items: int = 0,
@@ -55,7 +60,14 @@ def view_of(database: Database, info: VersionInfo, cache_items: int = 0,
         as_of=info.as_of.timestamp() if info.as_of else None,
         items_cache=ItemCache(cache_items),
         user_vectors=UserVectors(cache_users),
+        als_regularization=_recorded(info, "als_regularization"),
+        als_alpha=_recorded(info, "als_alpha"),
     )
+
+
+def _recorded(info: VersionInfo, name: str) -> float | None:
+    value = (info.settings or {}).get(name)
+    return float(value) if isinstance(value, int | float) else None
 
 
 class LiveIndex:

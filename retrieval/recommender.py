@@ -129,7 +129,9 @@ class Recommender:
             return None
         return fold_in_user(np.stack([f for f, _ in rated]),
                             np.asarray([w for _, w in rated], dtype=np.float32),
-                            self.index.gram, training.als_regularization, training.als_alpha)
+                            self.index.gram,
+                            _either(self.index.als_regularization, training.als_regularization),
+                            _either(self.index.als_alpha, training.als_alpha))
 
     # --- recommendations ------------------------------------------------------------
 
@@ -452,3 +454,7 @@ class Recommender:
         if records and records[0].payload:
             return str(records[0].payload.get("category") or "") or None
         return None
+
+
+def _either(recorded: float | None, configured: float) -> float:
+    return configured if recorded is None else recorded

@@ -27,6 +27,7 @@ from models.tenancy import as_owner
 
 # Emptied between modules; service_secrets is not: a migration makes its one row.
 TABLES = ("events", "search_events", "products", "users", "index_versions", "embedding_cache",
+          "tuning",
           "jobs", "deleted_products", "api_keys", "audit_log", "rate_counters", "erasures",
           "experiments", "exposures")
 
