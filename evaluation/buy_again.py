@@ -13,7 +13,6 @@ whose list is empty.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from evaluation.recommendations import (
     epoch,
     load_events,
 )
+from evaluation.report import strategy_table
 from indexing.repurchase import buy_again_settings
 from models.db import Database
 from models.settings import Settings
@@ -142,21 +142,8 @@ def markdown(result: BuyAgainResult) -> str:
         f"repurchase rates and intervals learnt for {result.n_products_learnt:,} products. "
         "`empty`: share of those shoppers given no list.",
         "",
-        "| strategy | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
     ]
-    if result.n_scored == 0:
-        lines.append("| (no shopper bought anything again in the test period) |"
-                     + " |" * len(names))
-        return "\n".join(lines) + "\n"
-    for strategy, summary in result.summaries.items():
-        cells = []
-        for name in names:
-            if name not in summary:
-                cells.append("—")
-                continue
-            se = summary.get(name + "_se", math.nan)
-            cells.append(f"{summary[name]:.4f}" + ("" if math.isnan(se) else f" ± {se:.4f}"))
-        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+    lines += strategy_table(result.summaries, names,
+                            "(no shopper bought anything again in the test period)")
     return "\n".join(lines) + "\n"
 

@@ -20,7 +20,6 @@ the rest (a content fill would never offer it).
 
 from __future__ import annotations
 
-import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from sqlalchemy import text
 
 from evaluation.buy_again import time_cut
 from evaluation.recommendations import EvaluationOptions, as_datetime, load_events
+from evaluation.report import strategy_table
 from indexing.cooccurrence import bought_together
 from indexing.popularity import popularity_by_device
 from models.db import Database
@@ -119,17 +119,7 @@ def markdown(result: CartResult) -> str:
         "them the product left out shares a subcategory with the rest. Companions and "
         "popularity as of the cut; no content fill.",
         "",
-        "| strategy | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
     ]
-    if result.n_baskets == 0:
-        lines.append("| (no basket of two or more products in the test period) |"
-                     + " |" * len(names))
-        return "\n".join(lines) + "\n"
-    for strategy, summary in result.summaries.items():
-        cells = []
-        for name in names:
-            se = summary.get(name + "_se", math.nan)
-            cells.append(f"{summary[name]:.4f}" + ("" if math.isnan(se) else f" ± {se:.4f}"))
-        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+    lines += strategy_table(result.summaries, names,
+                            "(no basket of two or more products in the test period)")
     return "\n".join(lines) + "\n"

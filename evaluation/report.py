@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,18 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def strategy_table(summaries: Mapping[str, Mapping[str, float]], names: Sequence[str],
+                   nothing: str) -> list[str]:
+    """A table of one row per strategy, each metric its mean ± standard error (— where
+    missing); `nothing` is the one row when no strategy scored anyone."""
+    if not summaries or all(s.get(N_USERS, 0) == 0 for s in summaries.values()):
+        return _table(["strategy", *names], [[nothing, *([""] * len(names))]])
+    return _table(["strategy", *names],
+                  [[strategy, *(_with_se(dict(summary), n) if n in summary else MISSING
+                                for n in names)]
+                   for strategy, summary in summaries.items()])
 
 
 def markdown(result: EvaluationResult) -> str:
