@@ -30,7 +30,7 @@ def cart_of(resources: Resources, items: Sequence[str], session_id: str | None) 
 def complements(resources: Resources, cart: Sequence[str], limit: int, filters: ItemFilters,
                 blocked: frozenset[str]) -> ListResult:
     """What goes with the cart; in stock unless the request says otherwise. With no
-    index, Postgres's text neighbours of the cart's newest product, other subcategories
+    index, Postgres's text neighbours of the cart's first product, other subcategories
     first."""
     if filters.in_stock is None:
         filters = dataclasses.replace(filters, in_stock=True)
