@@ -158,6 +158,7 @@ def test_every_list_answers_from_postgres_when_the_index_cannot(
         for path, surface in ((f"/v1/products/{product}/similar?limit=5", "similar"),
                               (f"/v1/products/{product}/bought-together?limit=5",
                                "bought_together"),
+                              (f"/v1/cart/recommendations?items={product}&limit=5", "cart"),
                               ("/v1/trending?limit=5", "trending")):
             response = c.get(path)
             assert response.status_code == 200, (path, response.text)
@@ -176,6 +177,10 @@ def test_every_list_answers_from_postgres_when_the_index_cannot(
         assert {i["category"] for i in within["items"]} == {category}
         assert c.get("/v1/products/NO-SUCH/similar").status_code == 404
         assert c.get("/v1/users/U000001/home").status_code == 200
+        again = c.get("/v1/users/U000001/buy-again")
+        assert again.status_code == 200, again.text
+        assert again.json()["strategy"] == "frequency_recency"
+        assert again.json()["model_version"] is None
 
 
 class SilentServer:
