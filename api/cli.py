@@ -461,6 +461,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.cart import markdown as cart_markdown
     from evaluation.recommendations import EvaluationOptions, evaluate
     from evaluation.report import markdown, write_reports
+    from models import tuning
 
     if sum((args.cold_items, args.search, args.buy_again, args.cart)) > 1:
         raise CliError("choose one of --cold-items, --search, --buy-again and --cart",
@@ -485,12 +486,23 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         return _report(cart_markdown(baskets), out_dir / "cart.md")
     result = _run_evaluation(settings, lambda db, store, encoder: evaluate(
         db, store, settings, encoder, options, progress=_progress_printer()))
+    # A shop that ran `lodestar tune` is scored again with what its reindexes now use,
+    # beside the configured settings: ALS and the hybrid, default and tuned.
+    tuned = _run_evaluation(settings, lambda db, store, encoder: tuning.tuned(db, settings))
+    tuned_result = None
+    if tuned.snapshot() != settings.snapshot():
+        tuned_result = _run_evaluation(tuned, lambda db, store, encoder: evaluate(
+            db, store, tuned, encoder, options, progress=_progress_printer()))
     again = _run_evaluation(settings, lambda db, store, encoder: evaluate_buy_again(
         db, settings, options))
     baskets = _run_evaluation(settings, lambda db, store, encoder: evaluate_cart(
         db, settings, options))
     written = write_reports(result, out_dir, with_json=args.json)
     print(markdown(result))
+    if tuned_result is not None:
+        written += write_reports(tuned_result, out_dir / "tuned", with_json=args.json)
+        print("# With the shop's tuned settings (`lodestar tune`)\n")
+        print(markdown(tuned_result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     _report(buy_again_markdown(again), out_dir / "buy_again.md")
     return _report(cart_markdown(baskets), out_dir / "cart.md")

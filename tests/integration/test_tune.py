@@ -82,3 +82,25 @@ def test_the_winner_is_stored_for_the_shop_and_the_next_reindex_trains_with_it(
     index.refresh()
     assert index.view is not None and index.view.als_alpha == 7.5
     assert tuning.clear(db) and tuning.load(db) is None and not tuning.clear(db)
+
+
+def test_evaluate_scores_the_tuned_settings_beside_the_configured_ones(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fill_tiny_shop(db)
+    tuning.save(db, {"als_factors": 16, "als_regularization": 0.1, "als_alpha": 5.0,
+                     "als_iterations": 5}, {"trials": []})
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("LODESTAR_ALS_ITERATIONS", "5")
+    monkeypatch.delenv("QDRANT_URL", raising=False)
+    out = tmp_path / "out"
+    try:
+        assert main(["evaluate", "--max-users", "30", "--out", str(out)]) == 0
+    finally:
+        logging.getLogger().handlers.clear()
+    printed = capsys.readouterr().out
+    assert "# With the shop's tuned settings" in printed
+    assert (out / "evaluation.md").exists() and (out / "tuned" / "evaluation.md").exists()
+    assert (out / "buy_again.md").exists() and (out / "cart.md").exists()
