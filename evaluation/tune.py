@@ -81,8 +81,8 @@ class TuneResult:
 
     @property
     def best(self) -> Trial:
-        return max(self.trials, key=lambda t: (t.scores[f"ndcg@{K}"],
-                                                -self.trials.index(t)))
+        # The first of equals: the current settings keep a tie.
+        return max(self.trials, key=lambda t: t.scores[f"ndcg@{K}"])
 
     @property
     def current(self) -> Trial:

@@ -9,13 +9,14 @@ sofa bought once is not "running low".
 
 For one shopper (`buy_again`), each product they bought scores
 
-    p_again × due(t / T)
+    p_again × due(t, T)
 
 where t is the time since their last purchase of it, T the interval expected of them
 (the product's typical interval, moved towards their own median gap the more gaps they
-have), and due() peaks at 1 when t = T: it rises on a log scale before that (bought
-yesterday: not due) and falls more slowly after (overdue: probably still needed, but
-less sure each week). p_again is the product's repurchase rate, raised by the shopper's
+have), and due() the chance that the next purchase falls within the horizon from now,
+given that t has passed without one, for gaps log-normal around T (bought yesterday and
+lasting a month: small; about its time: large; long overdue: a small floor, since they
+may still need it). p_again is the product's repurchase rate, raised by the shopper's
 own repeats (someone who bought it five times will buy it again). A product returned
 since its last purchase is left out.
 

@@ -29,9 +29,9 @@ def _explained(items: Sequence[RankedItem]) -> list[RankedItem]:
 @timed("rank")
 def buy_again_list(store: VectorStore, settings: Settings, index: IndexView,
                    purchases: Sequence[PastPurchases], blocked: Collection[str], limit: int,
-                   now: float, baseline: bool = False) -> ListResult:
+                   now: float) -> ListResult:
     """The shopper's past purchases most likely needed now, in stock, none they hid or
-    disliked. `baseline`: ordered by frequency and recency instead (for evaluation)."""
+    disliked."""
     records = store.retrieve(index.items, [point_id(p.product_id) for p in purchases],
                              payload_fields=_FIELDS)
     stats = {str(r.payload["product_id"]): Repurchase(float(r.payload.get("repurchase_rate", 0)),
@@ -39,12 +39,8 @@ def buy_again_list(store: VectorStore, settings: Settings, index: IndexView,
              for r in records if r.payload and r.payload.get("in_stock")
              and str(r.payload.get("product_id")) not in blocked}
     eligible = [p for p in purchases if p.product_id in stats]
-    if baseline:
-        ranked = frequency_recency(eligible, now, limit)
-    else:
-        ranked = buy_again(eligible, stats, now, limit, buy_again_settings(settings))
-    return listed(_explained(ranked), shown_of(records), BASELINE if baseline else STRATEGY,
-                  index.version)
+    ranked = buy_again(eligible, stats, now, limit, buy_again_settings(settings))
+    return listed(_explained(ranked), shown_of(records), STRATEGY, index.version)
 
 
 def buy_again_from_catalog(rows: Sequence[CatalogRow], purchases: Sequence[PastPurchases],

@@ -26,9 +26,10 @@ _SHOWN = (*SHOWN_FIELDS, "subcategory", "popularity")
 def cart_complements(store: VectorStore, settings: Settings, index: IndexView,
                      cart: Sequence[str], limit: int, filters: ItemFilters,
                      blocked: Collection[str], embed_missing: Embed) -> ListResult:
-    """What goes with the whole cart, best first; none of it in the cart, of a subcategory
-    the cart has, or hidden or disliked by the shopper. `embed_missing` gives the text
-    vector (and raises for an unknown product) of a cart product the index lacks."""
+    """What goes with the whole cart, best first; none of it in the cart or hidden or
+    disliked by the shopper, and no text neighbour of a subcategory the cart has.
+    `embed_missing` gives the text vector (and raises for an unknown product) of a cart
+    product the index lacks."""
     records = {r.id: r for r in store.retrieve(index.items, [point_id(p) for p in cart],
                                                 vectors=[TEXT], payload_fields=_CART_FIELDS)}
     subcategory_of: dict[str, str] = {}

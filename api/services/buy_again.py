@@ -19,13 +19,15 @@ is thousands): bounds the request's reads."""
 
 
 def buy_again(resources: Resources, user_id: str, limit: int,
-              now: float | None = None) -> ListResult:
+              blocked: frozenset[str] | None = None, now: float | None = None) -> ListResult:
+    """`blocked`: what the shopper hid or disliked, when the caller has read it already."""
     settings = resources.settings
     moment = time.time() if now is None else now
     days = settings.rec.buy_again_history_days
     since = datetime.fromtimestamp(moment, UTC) - timedelta(days=days) if days else None
     purchases = past_purchases(resources.database, user_id, since, MAX_PRODUCTS)
-    blocked = hidden_products(resources.database, user_id)
+    if blocked is None:
+        blocked = hidden_products(resources.database, user_id)
     return with_fallback(
         resources, "buy_again",
         lambda view: buy_again_list(resources.store, settings, view, purchases, blocked,

@@ -45,20 +45,20 @@ def home_rows(
         return response()
 
     settings = resources.settings
-    again = buy_again(resources, user_id, per_row + len(shown))
+    history = load_history(resources.database, user_id, session_id, None,
+                           settings.rec.history_events)
+    blocked = history.blocked
+    again = buy_again(resources, user_id, per_row + len(shown), blocked)
     again_items = home.unseen(again.items, shown, per_row)
     if again_items:
         rows.append(schemas.HomeRow(home_row_title(BUY_AGAIN_ROW), BUY_AGAIN_ROW,
                                     present(listed(again_items, again.shown, again.strategy,
                                                    again.version), schemas.RankedItem)))
         shown |= {item.product_id for item in again_items}
-    history = load_history(resources.database, user_id, session_id, None,
-                           settings.rec.history_events)
     focus = home.focus_product(history, settings.training.event_weights(),
                                settings.training.decay_per_day)
     anchor = product_row(resources.database, focus) if focus else None
     category = anchor.category if anchor else None
-    blocked = history.blocked
     if anchor is not None:
         similar = similar_items(resources, anchor.product_id, per_row + len(shown),
                                 ItemFilters(in_stock=True), blocked)

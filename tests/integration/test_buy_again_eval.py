@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from api.cli import main
 from evaluation.buy_again import BASELINE, OURS, evaluate_buy_again, markdown
 from evaluation.recommendations import EvaluationOptions
 from models.db import Database
@@ -50,17 +49,11 @@ def test_shoppers_who_buy_again_are_scored_on_what_they_bought_again(db: Databas
 
 
 def test_the_command_scores_buy_again_alone(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    db: Database, tmp_path: Path, run_cli: Callable[[list[str]], int],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     test_shoppers_who_buy_again_are_scored_on_what_they_bought_again(db)
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "cli"))
-    monkeypatch.delenv("QDRANT_URL", raising=False)
-    try:
-        assert main(["evaluate", "--buy-again", "--out", str(tmp_path / "out")]) == 0
-        assert main(["evaluate", "--buy-again", "--search"]) == 2
-    finally:
-        logging.getLogger().handlers.clear()
+    assert run_cli(["evaluate", "--buy-again", "--out", str(tmp_path / "out")]) == 0
+    assert run_cli(["evaluate", "--buy-again", "--search"]) == 2
     assert f"| {OURS} |" in capsys.readouterr().out
     assert "## Buy it again" in (tmp_path / "out" / "buy_again.md").read_text()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from api.cli import main
 from evaluation.cart import LAST_ITEM, OURS, POPULAR, evaluate_cart, markdown
 from evaluation.recommendations import EvaluationOptions
 from models.db import Database
@@ -54,17 +53,11 @@ def test_the_product_left_out_of_a_basket_comes_back(db: Database) -> None:
 
 
 def test_the_command_scores_the_cart_alone(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    db: Database, tmp_path: Path, run_cli: Callable[[list[str]], int],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _shop(db)
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "cli"))
-    monkeypatch.delenv("QDRANT_URL", raising=False)
-    try:
-        assert main(["evaluate", "--cart", "--out", str(tmp_path / "out")]) == 0
-        assert main(["evaluate", "--cart", "--buy-again"]) == 2
-    finally:
-        logging.getLogger().handlers.clear()
+    assert run_cli(["evaluate", "--cart", "--out", str(tmp_path / "out")]) == 0
+    assert run_cli(["evaluate", "--cart", "--buy-again"]) == 2
     assert "## Cart complements" in capsys.readouterr().out
     assert (tmp_path / "out" / "cart.md").exists()

@@ -3,13 +3,12 @@ the first trial, the winner stored per shop and applied by the next reindex."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from api.cli import main
 from evaluation.recommendations import EvaluationOptions, choose_split, load_events
 from evaluation.tune import K, TuneOptions, candidates, tune
 from indexing.encoder import SentenceEncoder
@@ -57,17 +56,11 @@ def test_the_grid_is_seeded_and_the_current_settings_come_first() -> None:
 
 def test_the_winner_is_stored_for_the_shop_and_the_next_reindex_trains_with_it(
     db: Database, settings: Settings, store: VectorStore, encoder: SentenceEncoder,
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    run_cli: Callable[[list[str]], int], capsys: pytest.CaptureFixture[str],
 ) -> None:
     fill_tiny_shop(db)
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "cli"))
-    monkeypatch.delenv("QDRANT_URL", raising=False)
-    try:
-        assert main(["tune", "--trials", "2", "--max-users", "100"]) == 0
-        assert main(["tune", "--trials", "0"]) == 2
-    finally:
-        logging.getLogger().handlers.clear()
+    assert run_cli(["tune", "--trials", "2", "--max-users", "100"]) == 0
+    assert run_cli(["tune", "--trials", "0"]) == 2
     assert "Tuning ALS on the validation window" in capsys.readouterr().out
     stored = tuning.load(db)
     assert stored is not None and set(stored) == {"als_factors", "als_regularization",
@@ -86,20 +79,14 @@ def test_the_winner_is_stored_for_the_shop_and_the_next_reindex_trains_with_it(
 
 def test_evaluate_scores_the_tuned_settings_beside_the_configured_ones(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: Callable[[list[str]], int], capsys: pytest.CaptureFixture[str],
 ) -> None:
     fill_tiny_shop(db)
     tuning.save(db, {"als_factors": 16, "als_regularization": 0.1, "als_alpha": 5.0,
                      "als_iterations": 5}, {"trials": []})
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "cli"))
     monkeypatch.setenv("LODESTAR_ALS_ITERATIONS", "5")
-    monkeypatch.delenv("QDRANT_URL", raising=False)
     out = tmp_path / "out"
-    try:
-        assert main(["evaluate", "--max-users", "30", "--out", str(out)]) == 0
-    finally:
-        logging.getLogger().handlers.clear()
+    assert run_cli(["evaluate", "--max-users", "30", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "# With the shop's tuned settings" in printed
     assert (out / "evaluation.md").exists() and (out / "tuned" / "evaluation.md").exists()
