@@ -21,7 +21,7 @@ from api.controllers.params import (
     request_id,
 )
 from api.errors import BadParameter
-from api.services.cart import MAX_CART, cart_of, complements
+from api.services.cart import MAX_CART, cart_of, complements, empty_cart
 from api.services.present import present
 from api.services.similar import blocked_for
 from data.parsers import MAX_ID_LENGTH
@@ -52,7 +52,8 @@ class CartController(Controller):
         subcategories where co-purchases run short (new products have none). The cart is
         `items`, and with `session_id` what that session added to its cart and has not
         bought. Products `user_id` hid or disliked are left out. In stock unless
-        `in_stock=false`. `strategy`: `co_purchase`, `co_purchase+content` or `content`.
+        `in_stock=false`. `strategy`: `co_purchase`, `co_purchase+content` or `content`;
+        `empty_cart`, with no items, for a session that has nothing in its cart yet.
         With a public key, `user_id` and `session_id` need the shopper's token."""
         check_limit(resources, limit)
         named = [p.strip() for p in (items or "").split(",") if p.strip()]
@@ -64,11 +65,17 @@ class CartController(Controller):
             check_shopper(caller, user_id)
         if session_id is not None:
             check_session(caller, resources.database, session_id, resources.settings)
-        cart = cart_of(resources, named, session_id)
-        if not cart:
+        if not named and session_id is None:
             raise BadParameter("items", "name the cart's products, or a session with a cart")
-        stored = stored_user_id(resources.settings, user_id) if user_id else None
-        result = complements(resources, cart, limit, filters, blocked_for(resources, stored))
+        cart = cart_of(resources, named, session_id)
+        if cart:
+            stored = stored_user_id(resources.settings, user_id) if user_id else None
+            result = complements(resources, cart, limit, filters,
+                                 blocked_for(resources, stored))
+        else:
+            # A session whose cart is still empty is a shopper who has added nothing yet,
+            # not a bad request: nothing goes with it.
+            result = empty_cart()
         return schemas.ListResponse(
             items=present(result, schemas.RankedItem), strategy=result.strategy,
             model_version=result.version, request_id=request_id(resources))

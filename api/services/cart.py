@@ -41,8 +41,9 @@ def complements(resources: Resources, cart: Sequence[str], limit: int, filters: 
                                       filters, blocked, embedder(resources)),
         lambda: text_neighbours(resources.database, resources.lexical, cart[0], n, filters,
                                 other_subcategories_first=True)
-        if cart else _empty()), frozenset((*blocked, *cart)), limit)
+        if cart else empty_cart()), frozenset((*blocked, *cart)), limit)
 
 
-def _empty() -> ListResult:
-    return ListResult([], {}, "content", None)
+def empty_cart() -> ListResult:
+    """The answer for a cart with nothing in it."""
+    return ListResult([], {}, "empty_cart", None)

@@ -340,13 +340,15 @@ def test_the_cart_of_a_session_and_what_the_shopper_hid(
     assert len(mine["items"]) == len(named["items"])
 
 
-def test_cart_requests_that_name_no_cart_or_unknown_products_are_refused(
+def test_cart_requests_that_name_no_cart_or_unknown_products_are_refused_and_an_empty_cart_is_empty(
     client: Client,
 ) -> None:
     response = client.get("/v1/cart/recommendations")
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"parameter": "items"}
-    assert client.get("/v1/cart/recommendations?session_id=nobody").status_code == 400
+    # A session that has put nothing in its cart yet is asked about an empty cart.
+    empty = get_ok(client, "/v1/cart/recommendations?session_id=nobody")
+    assert empty["items"] == [] and empty["strategy"] == "empty_cart"
     response = client.get("/v1/cart/recommendations?items=NO-SUCH-PRODUCT")
     assert response.status_code == 404
     many = ",".join(f"P{i}" for i in range(51))
