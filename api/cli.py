@@ -122,11 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser(
-        "tune", help="search ALS settings on the shop's validation window; later reindexes "
-                     "use the winner")
-    p.add_argument("--trials", type=int, default=12, help="most settings tried (default 12)")
+        "tune", help="search ALS settings and the hybrid's blend weights on the shop's "
+                     "validation window; later reindexes use the winner")
+    p.add_argument("--trials", type=int, default=12,
+                   help="most ALS settings tried (default 12)")
+    p.add_argument("--blend-trials", type=int, default=12,
+                   help="most blends tried over an index built with the best ALS settings "
+                        "(default 12; 0: ALS alone)")
     p.add_argument("--budget-seconds", type=float, default=600.0,
-                   help="stop starting trials after this long (default 600)")
+                   help="stop starting trials after this long (default 600): ALS trials "
+                        "after half of it, blend trials after all of it")
     p.add_argument("--test-days", type=float, default=14.0,
                    help="the test period never read; the validation period is as long")
     p.add_argument("--max-users", type=int, default=2_000,
@@ -377,6 +382,13 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
     from models import tuning
     from models.db import migrate, open_database
 
+    try:
+        options = TuneOptions(test_days=args.test_days, trials=args.trials,
+                              blend_trials=args.blend_trials,
+                              budget_seconds=args.budget_seconds,
+                              max_users=args.max_users, seed=args.seed)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
     database = open_database(settings, pool_size=2)
     try:
         migrate(database)
@@ -384,12 +396,6 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
             gone = tuning.clear(database)
             print("tuned settings forgotten" if gone else "this shop was not tuned")
             return EXIT_OK
-        try:
-            options = TuneOptions(test_days=args.test_days, trials=args.trials,
-                                  budget_seconds=args.budget_seconds,
-                                  max_users=args.max_users, seed=args.seed)
-        except ValueError as exc:
-            raise CliError(str(exc), EXIT_USAGE) from exc
         _tune(database, settings, options)
     finally:
         database.close()
@@ -397,26 +403,41 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _tune(database: Any, settings: Settings, options: Any) -> None:
-    """Search, print the table, store the winner for the shop's next reindexes."""
+    """Search, print the tables, store the winner for the shop's next reindexes."""
+    from tqdm import tqdm
+
     from evaluation.recommendations import NotEnoughEvents
     from evaluation.tune import markdown, report, tune
+    from indexing.encoder import load_encoder
+    from indexing.vectorstore import open_vector_store
     from models import tuning
 
-    def show(done: int, total: int, trial: Any) -> None:
+    def show(phase: str, done: int, total: int, trial: Any) -> None:
         v = trial.values
-        print(f"  trial {done}/{total}: factors {v['als_factors']}, regularization "
-              f"{v['als_regularization']}, alpha {v['als_alpha']}, iterations "
-              f"{v['als_iterations']}: NDCG@10 {trial.scores['ndcg@10']:.4f} "
-              f"({trial.seconds:.1f}s)", file=sys.stderr, flush=True)
+        if phase == "als":
+            what = (f"factors {v['als_factors']}, regularization {v['als_regularization']}, "
+                    f"alpha {v['als_alpha']}, iterations {v['als_iterations']}")
+        else:
+            what = ", ".join(f"{k.removeprefix('rec_')} {x:g}" for k, x in v.items())
+        kept = " (kept)" if trial.kept else ""
+        tqdm.write(f"  {phase} trial {done}/{total}: {what}: NDCG@10 "
+                   f"{trial.scores['ndcg@10']:.4f}{kept} ({trial.seconds:.1f}s)",
+                   file=sys.stderr)
 
+    # The search starts from what the shop runs now: its earlier winner, if it has one.
+    store = open_vector_store(settings)
     try:
-        result = tune(database, settings, options, progress=show)
+        result = tune(database, tuning.tuned(database, settings), options, store=store,
+                      encoder=lambda: load_encoder(settings),
+                      progress=_progress_printer(), on_trial=show)
     except NotEnoughEvents as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
-    tuning.save(database, result.best.values, report(result))
+    finally:
+        store.close()
+    tuning.save(database, result.winner, report(result))
     print(markdown(result))
     print("stored for this shop's next reindex: " + ", ".join(
-        f"{k}={v}" for k, v in result.best.values.items()))
+        f"{k}={v}" for k, v in result.winner.items()))
 
 
 def _reindex_job(database: Any, settings: Settings, job_id: str) -> None:

@@ -24,12 +24,12 @@ from models.db import Database, migrate, open_database
 from models.experiments import ExperimentBook
 from models.exposures import ExposureLog
 from models.request_ids import RequestIds
-from models.settings import Settings
+from models.settings import Settings, SettingsError
 from models.tenancy import DEFAULT_SHOP, current_shop, for_shop
 from ranking.spelling import Vocabulary
 from retrieval.fallback import PopularInStock
 from retrieval.lexical import LexicalRetriever
-from retrieval.live_index import LiveIndex
+from retrieval.live_index import IndexView, LiveIndex
 from retrieval.search import QueryEmbeddings, catalog_vocabulary
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,25 @@ class ShopState:
         self.fallback = PopularInStock(settings.serving.fallback_cache_seconds)
         self.vocabulary: Vocabulary | None = None
         self.vocabulary_lock = threading.Lock()
+        # The serving settings made for the live version's view (see serving_settings).
+        self._serving: tuple[IndexView, Settings] | None = None
+
+    def serving_settings(self, base: Settings) -> Settings:
+        """`base` with the blend weights `lodestar tune` chose for the shop, as the live
+        version records them (made once per version)."""
+        view = self.index.view
+        if view is None or not view.tuned_serving:
+            return base
+        made = self._serving
+        if made is None or made[0] is not view:
+            try:
+                settings = base.replace(**view.tuned_serving)
+            except SettingsError:
+                log.warning("index version %s records tuned settings this release refuses; "
+                            "serving with the configured ones", view.version, exc_info=True)
+                settings = base
+            made = self._serving = (view, settings)
+        return made[1]
 
 
 class Resources:
@@ -103,13 +122,19 @@ class Resources:
 
     @property
     def settings(self) -> Settings:
-        """The settings of the request in hand: the process's, or an experiment variant's
-        while `using` them."""
-        return _REQUEST_SETTINGS.get() or self._settings
+        """The settings of the request in hand: the shop's (the process's, with the blend
+        the shop was tuned to), or an experiment variant's while `using` them."""
+        return _REQUEST_SETTINGS.get() or self.shop_settings
+
+    @property
+    def shop_settings(self) -> Settings:
+        """The current shop's settings outside any experiment: the process's, with the
+        tuned blend weights its live index version records."""
+        return self.shop().serving_settings(self._settings)
 
     @property
     def base_settings(self) -> Settings:
-        """The process's own settings, whatever variant the request is in."""
+        """The process's own settings, whatever shop and variant the request is in."""
         return self._settings
 
     @contextlib.contextmanager
@@ -156,9 +181,9 @@ class Resources:
         with self._shops_lock:
             state = self._shops.get(shop_id)
             if state is None:
-                index = LiveIndex(self.database, self.settings.rec.item_cache_items,
-                                  self.settings.rec.user_cache)
-                state = self._shops[shop_id] = ShopState(self.settings, index)
+                index = LiveIndex(self.database, self._settings.rec.item_cache_items,
+                                  self._settings.rec.user_cache)
+                state = self._shops[shop_id] = ShopState(self._settings, index)
             else:
                 return state
         index.refresh()

@@ -90,11 +90,15 @@ def reindex(
         if not acquired:
             raise ReindexBusy("another reindex is running")
         _clean_leftovers(database, store)
-        # What `lodestar tune` found best for this shop, if it ran.
-        settings = tuning.tuned(database, settings)
+        # What `lodestar tune` found best for this shop, if it ran: the ALS values train
+        # this version, and the version records all of them, so that the servers rank with
+        # the blend weights tuned beside these factors.
+        tuned = tuning.load(database) or {}
+        settings = settings.replace(**tuned) if tuned else settings
         apply_retention(database, settings)
-        version = index_versions.start_version(database, settings.storage.shop_prefix,
-                                               settings.snapshot())
+        version = index_versions.start_version(
+            database, settings.storage.shop_prefix,
+            {**settings.snapshot(), tuning.VERSION_KEY: tuned})
         try:
             result = _build(database, store, settings, encoder, version, progress)
         except BaseException as exc:

@@ -271,38 +271,41 @@ class ExperimentBook:
     experiment in memory. `forget` drops a shop's entry at once (after a create or stop)."""
 
     def __init__(self, base: Settings) -> None:
-        self._base = base
-        self._cache: TTLCache[str, list[Live]] = TTLCache(
+        self._cache: TTLCache[str, list[Experiment]] = TTLCache(
             maxsize=10_000, ttl=max(base.experiment.cache_seconds, 1e-6))
-        # Variants' settings by (shop, experiment): made once, not at every re-read.
-        self._settings: LRUCache[tuple[str, str], tuple[Settings, ...]] = LRUCache(
-            maxsize=10_000)
+        # Variants' settings by (shop, experiment), with the settings they were made from:
+        # made once, not at every request, and again only when the shop's own settings
+        # change (a new index version with other tuned values).
+        self._settings: LRUCache[tuple[str, str], tuple[Settings, tuple[Settings, ...]]] = (
+            LRUCache(maxsize=10_000))
         self._lock = threading.Lock()
 
-    def running(self, database: Database, surface: str, now: datetime) -> Live | None:
-        """The current shop's experiment running on `surface` now, if any."""
+    def running(self, database: Database, surface: str, now: datetime,
+                base: Settings) -> Live | None:
+        """The current shop's experiment running on `surface` now, if any, its variants'
+        settings made from `base` (the shop's settings without the experiment)."""
         shop = current_shop()
         with self._lock:
             entries = self._cache.get(shop)
         if entries is None:
-            entries = [Live(e, self._variant_settings(shop, e))
-                       for e in not_ended(database, now)]
+            entries = not_ended(database, now)
             with self._lock:
                 self._cache[shop] = entries
-        for live in entries:
-            if live.experiment.surface == surface and live.experiment.running(now):
-                return live
+        for experiment in entries:
+            if experiment.surface == surface and experiment.running(now):
+                return Live(experiment, self._variant_settings(shop, experiment, base))
         return None
 
-    def _variant_settings(self, shop: str, experiment: Experiment) -> tuple[Settings, ...]:
+    def _variant_settings(self, shop: str, experiment: Experiment,
+                          base: Settings) -> tuple[Settings, ...]:
         key = (shop, experiment.experiment_id)
         with self._lock:
             made = self._settings.get(key)
-        if made is None:
-            made = tuple(self._base.replace(**v.overrides) for v in experiment.variants)
+        if made is None or made[0] is not base:
+            made = (base, tuple(base.replace(**v.overrides) for v in experiment.variants))
             with self._lock:
                 self._settings[key] = made
-        return made
+        return made[1]
 
     def forget(self) -> None:
         """Read the current shop's experiments afresh on the next request."""

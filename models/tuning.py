@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -40,3 +41,16 @@ def tuned(database: Database, settings: Settings) -> Settings:
     """`settings` with the shop's tuned values in place (unchanged when never tuned)."""
     values = load(database)
     return settings.replace(**values) if values else settings
+
+
+VERSION_KEY = "tuned"
+"""The key of an index version's recorded settings under which the tuned values it was
+built with are kept (beside the full snapshot, which cannot say which values were tuned)."""
+
+
+def recorded(version_settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The tuned values an index version records, {} for one built untuned."""
+    values = (version_settings or {}).get(VERSION_KEY)
+    if not isinstance(values, dict):
+        return {}
+    return {str(k): v for k, v in values.items() if isinstance(v, int | float)}

@@ -11,11 +11,12 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from models import index_versions
+from models import index_versions, tuning
 from models.db import Database
 from models.index_versions import VersionInfo
 from retrieval.item_cache import ItemCache, LearntItems, UserVectors
@@ -42,6 +43,9 @@ class IndexView:
     # problem. None: this process's settings.
     als_regularization: float | None = None
     als_alpha: float | None = None
+    # Serving settings `lodestar tune` chose for the shop when the version was built (the
+    # hybrid's blend weights, `rec_*`): a request over this version ranks with them.
+    tuned_serving: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def view_of(database: Database, info: VersionInfo, cache_items: int = 0,
@@ -62,7 +66,15 @@ def view_of(database: Database, info: VersionInfo, cache_items: int = 0,
         user_vectors=UserVectors(cache_users),
         als_regularization=_recorded(info, "als_regularization"),
         als_alpha=_recorded(info, "als_alpha"),
+        tuned_serving=tuned_serving(info),
     )
+
+
+def tuned_serving(info: VersionInfo) -> dict[str, Any]:
+    """The serving settings (`rec_*`, the hybrid's blend) a version records as tuned for
+    the shop; the ALS ones were used by its training already."""
+    return {name: value for name, value in tuning.recorded(info.settings).items()
+            if name.startswith("rec_")}
 
 
 def _recorded(info: VersionInfo, name: str) -> float | None:

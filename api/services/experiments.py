@@ -71,7 +71,8 @@ def arm_for(resources: Resources, surface: str, user_id: str | None,
     unit = unit_of(user_id, session_id)
     if unit is None:
         return None
-    live = resources.experiments.running(resources.database, surface, datetime.now(UTC))
+    live = resources.experiments.running(resources.database, surface, datetime.now(UTC),
+                                         resources.shop_settings)
     if live is None:
         return None
     experiment = live.experiment
