@@ -186,3 +186,15 @@ def test_evaluate_scores_the_tuned_settings_beside_the_configured_ones(
     assert "# With the shop's tuned settings" in printed
     assert (out / "evaluation.md").exists() and (out / "tuned" / "evaluation.md").exists()
     assert (out / "buy_again.md").exists() and (out / "cart.md").exists()
+
+
+def test_reindex_tune_tunes_first_and_the_new_version_serves_the_winner(
+    db: Database, run_cli: Callable[[list[str]], int],
+) -> None:
+    fill_tiny_shop(db)
+    assert run_cli(["reindex", "--tune"]) == 0
+    stored = tuning.load(db)
+    live = index_versions.live_version(db)
+    assert stored is not None and live is not None
+    assert tuning.recorded(live.settings) == stored
+    assert {name: live.settings[name] for name in stored} == stored
