@@ -29,7 +29,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
 
+from indexing.als import train_als
 from indexing.encoder import Encoder
+from indexing.interactions import load_interactions
 from indexing.pipeline import build_index
 from indexing.vectorstore.port import Filter, Range, VectorStore
 from models.db import Database
@@ -43,6 +45,7 @@ from ranking.metrics import (
     ranking_metrics,
     summarise,
 )
+from ranking.plain_als import top_k
 from ranking.split import COLD_START_BUCKETS, Split, temporal_split
 from retrieval.item_cache import ItemCache
 from retrieval.live_index import IndexView
@@ -53,17 +56,20 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
-STRATEGIES = ("popular", "content", "cf", "hybrid")
+STRATEGIES = ("popular", "content", "cf", "als", "hybrid")
 """The strategies compared, in report order; "hybrid" is what the API serves."""
 
 STRATEGY_LABELS = {
     "popular": "popularity",
     "content": "content-only",
     "cf": "CF-only",
+    "als": "ALS alone",
     "hybrid": "hybrid",
 }
 
 _BASELINE = {"popular": "popular", "content": "content", "cf": "cf", "hybrid": None}
+"""The strategies the recommender ranks, and how it is asked for each; "als" is ranked by
+the ALS model alone, outside it (ranking.plain_als)."""
 
 RELEVANCE = {"purchase": 5.0, "add_to_cart": 3.0, "click": 2.0, "view": 1.0,
              "return": 0.0, "dislike": 0.0, "hide": 0.0}
@@ -421,6 +427,13 @@ def evaluate(
         histories = train_histories(events, split, everyone, as_of, train_settings)
         shown_lists = _recommend_all(recommender, histories, scored, info, options, report)
         timings["recommend"] = round(time.perf_counter() - stage, 3)
+        stage = time.perf_counter()
+        shown_lists.lists["als"] = _plain_als(database, train_settings, as_of, everyone,
+                                              options.k)
+        shown_lists.within_caps["als"] = {
+            user: _ids_within_caps(recommender, view, ids, options.k)
+            for user, ids in shown_lists.lists["als"].items() if ids}
+        timings["als"] = round(time.perf_counter() - stage, 3)
 
         stage = time.perf_counter()
         shown = sorted({p for per_user in shown_lists.lists.values()
@@ -477,11 +490,46 @@ def _within_caps(result: ListResult, k: int, settings: Settings) -> bool:
     how often each strategy kept them, so that its accuracy is read as measured under the
     same rules."""
     shown = [result.shown[item.product_id] for item in result.items[:k]]
-    categories = Counter(product.category for product in shown)
-    brands = Counter(product.brand for product in shown)
-    brands.pop("", None)
-    return (max(categories.values(), default=0) <= settings.rec.max_per_category
-            and max(brands.values(), default=0) <= settings.rec.max_per_brand)
+    return _caps_kept([p.category for p in shown], [p.brand for p in shown], settings)
+
+
+def _caps_kept(categories: Sequence[str], brands: Sequence[str], settings: Settings) -> bool:
+    by_category = Counter(categories)
+    by_brand = Counter(brands)
+    by_brand.pop("", None)
+    return (max(by_category.values(), default=0) <= settings.rec.max_per_category
+            and max(by_brand.values(), default=0) <= settings.rec.max_per_brand)
+
+
+def _ids_within_caps(recommender: Recommender, view: IndexView, ids: Sequence[str],
+                     k: int) -> bool:
+    items = [i for i in recommender.cache.get_products(recommender.store, view.items,
+                                                       list(ids[:k])) if i is not None]
+    return _caps_kept([i.candidate.category for i in items],
+                      [i.candidate.brand for i in items], recommender.settings)
+
+
+def _plain_als(database: Database, settings: Settings, as_of: np.datetime64,
+               users: Sequence[str], k: int) -> dict[str, list[str]]:
+    """ALS alone, as a shop running the library without Lodestar would: trained on the
+    interactions the index was built from (same weights, decay, window and settings), each
+    shopper's top k by their factors, what they touched left out. A shopper without
+    training interactions gets nothing."""
+    moment = as_datetime(as_of)
+    interactions = load_interactions(database, settings, moment)
+    factors = train_als(interactions.matrix, settings)
+    row_of = {u: i for i, u in enumerate(interactions.users)}
+    matrix = interactions.matrix
+    out: dict[str, list[str]] = {}
+    for user in users:
+        row = row_of.get(user)
+        if row is None:
+            out[user] = []
+            continue
+        seen = matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]]
+        out[user] = [interactions.items[i]
+                     for i in top_k(factors.users[row], factors.items, seen.tolist(), k)]
+    return out
 
 
 def _recommend_all(
@@ -497,7 +545,7 @@ def _recommend_all(
     the cut did not exist yet. (Stock is today's: the catalog keeps no stock history.)"""
     now = info.cut.timestamp()
     catalog_then = Filter(ranges={"created_at": Range(lte=now)})
-    out = _Lists({s: {} for s in STRATEGIES}, {s: {} for s in STRATEGIES},
+    out = _Lists({s: {} for s in _BASELINE}, {s: {} for s in _BASELINE},
                  {b: {} for b in scored})
     total = sum(len(users) for users in scored.values())
     done = 0
@@ -505,9 +553,9 @@ def _recommend_all(
     for bucket, users in scored.items():
         for user in users:
             history = histories[user]
-            for strategy in STRATEGIES:
+            for strategy, baseline in _BASELINE.items():
                 request = RecRequest(limit=options.k, filter=catalog_then, now=now,
-                                     baseline=_BASELINE[strategy])
+                                     baseline=baseline)
                 rec = recommender.recommend(history, request)
                 out.lists[strategy][user] = rec.product_ids[: options.k]
                 out.within_caps[strategy][user] = _within_caps(rec, options.k,

@@ -56,6 +56,7 @@ from indexing.vectorstore.port import Filter, Range, VectorStore
 from models.db import Database
 from models.settings import Settings
 from ranking.metrics import ranking_metrics, summarise
+from ranking.plain_als import top_k
 from ranking.split import Split
 from retrieval.recommender import Recommender, RecRequest
 
@@ -204,11 +205,7 @@ def _score_als(factors_users: np.ndarray, factors_items: np.ndarray, rows: Seque
                seen: Sequence[set[int]], gains: Sequence[Mapping[int, float]]) -> dict[str, float]:
     per_user = []
     for row, touched, relevant in zip(rows, seen, gains, strict=True):
-        scores = factors_items @ factors_users[row]
-        if touched:
-            scores[list(touched)] = -np.inf
-        top = np.argpartition(-scores, K)[:K] if len(scores) > K else np.arange(len(scores))
-        top = top[np.argsort(-scores[top])]
+        top = top_k(factors_users[row], factors_items, touched, K)
         per_user.append(ranking_metrics([str(i) for i in top],
                                         {str(i): g for i, g in relevant.items()}, K))
     return summarise(per_user)
