@@ -347,7 +347,8 @@ def train_histories(
     settings: Settings,
 ) -> dict[str, ShopperHistory]:
     """Each shopper's history as the API would load it at `as_of`: their training events
-    within `event_window_days` before it, the newest `rec_history_events` of them.
+    within `event_window_days` before it, the newest `rec_history_events` of them, and for
+    a shopper with more, every product the window holds and which of them were bought.
     Shoppers without any get an empty history (the API's view of a new shopper)."""
     wanted = set(users)
     mine = np.fromiter((u in wanted for u in events.users.tolist()), dtype=np.bool_,
@@ -358,6 +359,7 @@ def train_histories(
         keep &= events.times > since
     idx = np.flatnonzero(keep)
     per_user: dict[str, list[Interaction]] = {}
+    beyond: dict[str, tuple[set[str], set[str]]] = {}
     micros = events.times.astype(np.int64)
     # Newest first, as the API's query orders them, so the cap keeps the newest.
     for i in idx[np.argsort(-micros[idx], kind="stable")]:
@@ -366,7 +368,20 @@ def train_histories(
         if len(bucket) < settings.rec.history_events:
             bucket.append(Interaction(str(events.items[i]), str(events.types[i]),
                                       float(micros[i]) / 1_000_000))
-    return {user: ShopperHistory(user_id=user, events=per_user.get(user, [])) for user in users}
+            continue
+        # Past the cap the API still reads which products the window holds (and which
+        # were bought): everything before the cap, and these.
+        if user not in beyond:
+            beyond[user] = ({e.product_id for e in bucket},
+                            {e.product_id for e in bucket if e.event_type == "purchase"})
+        touched, bought = beyond[user]
+        touched.add(str(events.items[i]))
+        if events.types[i] == "purchase":
+            bought.add(str(events.items[i]))
+    return {user: ShopperHistory(user_id=user, events=per_user.get(user, []),
+                                 touched=frozenset(beyond.get(user, ((), ()))[0]),
+                                 bought=frozenset(beyond.get(user, ((), ()))[1]))
+            for user in users}
 
 
 def train_popularity(events: EventLog, split: Split) -> tuple[dict[str, float], int]:

@@ -32,6 +32,31 @@ _HIDDEN_BY = text(
     WHERE user_id = ANY(CAST(:user_ids AS text[])) AND event_type IN ('dislike', 'hide')
     """
 )
+# Every product a shopper touched in the window (and whether they bought it), read only
+# when their newest events filled the limit, so that what lies beyond it is still known.
+MOST_TOUCHED = 20_000
+"""Products of a shopper's window read for leaving them out: a bound on one request's
+work, far above what a person buys."""
+_TOUCHED = text(
+    """
+    SELECT product_id, bool_or(event_type = 'purchase') FROM events
+    WHERE user_id = :user_id AND (CAST(:since AS timestamptz) IS NULL
+                                  OR occurred_at > CAST(:since AS timestamptz))
+    GROUP BY product_id ORDER BY product_id LIMIT :most
+    """
+)
+_TOUCHED_BY = text(
+    """
+    SELECT user_id, product_id, bought FROM (
+        SELECT user_id, product_id, bool_or(event_type = 'purchase') AS bought,
+               row_number() OVER (PARTITION BY user_id ORDER BY product_id) AS n
+        FROM events
+        WHERE user_id = ANY(CAST(:user_ids AS text[]))
+          AND (CAST(:since AS timestamptz) IS NULL OR occurred_at > CAST(:since AS timestamptz))
+        GROUP BY user_id, product_id) per_product
+    WHERE n <= :most
+    """
+)
 _SESSION_EVENTS = text(
     """
     SELECT product_id, event_type, occurred_at, device_type FROM events
@@ -61,6 +86,8 @@ def load_history(
     and their session's events: two index scans (per user, per session). The device is
     `device_type` when given, else that of the newest event that names one, the session's
     first."""
+    touched: frozenset[str] = frozenset()
+    bought: frozenset[str] = frozenset()
     with database.engine.connect() as conn:
         user_rows: list[Any] = []
         hidden: frozenset[str] = frozenset()
@@ -71,6 +98,12 @@ def load_history(
             hidden = frozenset(str(r[1]) for r in rows if r[0])
             user_rows = sorted((r[1:] for r in rows if not r[0]), key=lambda r: r[2],
                                reverse=True)
+            if len(user_rows) >= limit:
+                window = list(conn.execute(_TOUCHED, {
+                    "user_id": user_id, "since": since.isoformat() if since else None,
+                    "most": MOST_TOUCHED}))
+                touched = frozenset(str(r[0]) for r in window)
+                bought = frozenset(str(r[0]) for r in window if r[1])
         session_rows: list[Any] = []
         if session_id is not None:
             session_rows = list(conn.execute(_SESSION_EVENTS,
@@ -80,7 +113,7 @@ def load_history(
         device_type = next((str(r[3]) for r in (*session_rows, *user_rows) if r[3]), None)
     return ShopperHistory(user_id=user_id, events=_interactions(user_rows),
                           session_events=_interactions(session_rows), device_type=device_type,
-                          hidden=hidden)
+                          hidden=hidden, touched=touched, bought=bought)
 
 
 _HIDDEN = text("""
@@ -190,6 +223,8 @@ def load_histories(
     ids = list(dict.fromkeys(user_ids))
     rows: dict[str, list[Any]] = {u: [] for u in ids}
     hidden: dict[str, set[str]] = {u: set() for u in ids}
+    touched: dict[str, set[str]] = {u: set() for u in ids}
+    bought: dict[str, set[str]] = {u: set() for u in ids}
     if ids:
         with database.engine.connect() as conn:
             # Rows come per shopper in the lateral's order: newest first.
@@ -199,13 +234,22 @@ def load_histories(
                 rows[str(user_id)].append(row)
             for user_id, product_id in conn.execute(_HIDDEN_BY, {"user_ids": ids}):
                 hidden[str(user_id)].add(str(product_id))
+            full = [u for u, found in rows.items() if len(found) >= limit]
+            if full:
+                for user_id, product_id, was_bought in conn.execute(_TOUCHED_BY, {
+                        "user_ids": full, "since": since.isoformat() if since else None,
+                        "most": MOST_TOUCHED}):
+                    touched[str(user_id)].add(str(product_id))
+                    if was_bought:
+                        bought[str(user_id)].add(str(product_id))
     return {
         u: ShopperHistory(
             user_id=u,
             events=_interactions(found),
             session_events=[],
             device_type=next((str(r[3]) for r in found if r[3]), None),
-            hidden=frozenset(hidden[u]))
+            hidden=frozenset(hidden[u]), touched=frozenset(touched[u]),
+            bought=frozenset(bought[u]))
         for u, found in rows.items()}
 
 

@@ -41,6 +41,11 @@ class ShopperHistory:
     # Products the shopper hid or disliked at any time, beyond the window and the limit
     # that bound `events`.
     hidden: frozenset[str] = frozenset()
+    # Every product the shopper touched within the window, and those they bought, also
+    # beyond the limit that bounds `events` (filled only where the limit cut some off): a
+    # shopper with years of events must not be offered what they already have.
+    touched: frozenset[str] = frozenset()
+    bought: frozenset[str] = frozenset()
 
     @property
     def blocked(self) -> frozenset[str]:
@@ -104,7 +109,7 @@ def session_anchors(session_events: Sequence[Interaction], n: int) -> list[tuple
 
 
 def purchased(history: ShopperHistory) -> frozenset[str]:
-    return frozenset(
+    return history.bought | frozenset(
         e.product_id for e in (*history.events, *history.session_events)
         if e.event_type == "purchase"
     )

@@ -165,6 +165,7 @@ class Recommender:
             # What the shopper already looked at is a "recently viewed" list, not news.
             never |= {point_id(e.product_id) for e in (*history.events,
                                                        *history.session_events)}
+            never |= {point_id(p) for p in history.touched}
         base = Filter(
             equals={**request.filter.equals, "in_stock": True},
             any_of=request.filter.any_of,

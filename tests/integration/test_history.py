@@ -11,6 +11,7 @@ from indexing.interactions import load_interactions
 from models.db import Database
 from models.history import hidden_products, load_histories, load_history
 from models.settings import Settings
+from ranking.history import purchased
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -97,3 +98,25 @@ def test_a_purchase_and_its_return_count_against_the_product_in_training(db: Dat
     assert cell[("U", "P1")] < 0
     assert cell[("U", "P2")] == weights["purchase"]
     assert cell[("V", "P1")] == weights["purchase"]
+
+
+def test_what_a_shopper_touched_beyond_the_limit_is_still_known_within_the_window(
+    db: Database,
+) -> None:
+    # P1 bought long ago (in the window), then more views of P2 than the limit.
+    _typed(db, [("U", "P1", "purchase", 1), *[("U", "P2", "view", m) for m in range(2, 8)],
+                ("V", "P1", "view", 1), ("W", "P1", "purchase", -10), ("W", "P2", "view", 5),
+                ("W", "P2", "view", 6)])
+    history = load_history(db, "U", None, None, 3)
+    assert {e.product_id for e in history.events} == {"P2"}
+    assert history.touched == {"P1", "P2"} and history.bought == {"P1"}
+    assert purchased(history) == {"P1"}
+    # A shopper whose events fit the limit has them all in `events`; nothing more is read.
+    assert load_history(db, "V", None, None, 3).touched == frozenset()
+    # Only the window counts: W's purchase before it is not theirs to leave out.
+    windowed = load_history(db, "W", None, T0, 2)
+    assert windowed.touched == {"P2"} and windowed.bought == frozenset()
+    # The batch export reads the same.
+    batch = load_histories(db, ["U", "V", "W"], None, 3)
+    assert batch["U"] == history and batch["V"] == load_history(db, "V", None, None, 3)
+    assert load_histories(db, ["W"], T0, 2)["W"] == windowed

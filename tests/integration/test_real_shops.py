@@ -3,6 +3,8 @@ shoppers who buy the same thing again and again."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import text
 
@@ -120,3 +122,22 @@ def test_shoppers_who_buy_the_same_thing_every_month(
     consumable = everything.replace(rec_consumable_categories=category)
     again = Recommender(store, consumable, view).recommend(history, RecRequest(limit=10))
     assert again.items
+    # A shopper with more events than the history reads still never gets back what they
+    # bought before the newest ones: the window's purchases are read beyond the limit.
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at) "
+            "SELECT 'DEEP-old', 'DEEP', :p, 'purchase', max(occurred_at) - interval '90 days' "
+            "FROM events"), {"p": product})
+        conn.execute(text(
+            "INSERT INTO events (event_id, user_id, product_id, event_type, occurred_at) "
+            "SELECT 'DEEP-' || product_id, 'DEEP', product_id, 'view', "
+            "(SELECT max(occurred_at) FROM events) "
+            "FROM products WHERE product_id <> :p ORDER BY product_id LIMIT 6"), {"p": product})
+    deep = load_history(db, "DEEP", None, None, 5)
+    assert product not in {e.product_id for e in deep.events} and product in deep.bought
+    unaware = dataclasses.replace(deep, touched=frozenset(), bought=frozenset())
+    recommender = Recommender(store, everything, view)
+    assert product in recommender.recommend(unaware, RecRequest(limit=10)).product_ids
+    kept = recommender.recommend(deep, RecRequest(limit=10))
+    assert kept.items and product not in kept.product_ids
