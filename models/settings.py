@@ -194,8 +194,9 @@ class RecSettings(_Group):
     anchor_items: int = _s(
         3, "Recent products (history, session) whose neighbours the content retriever takes.",
         ge=1, le=50)
-    history_events: int = _s(200, "Most recent events of a shopper read per request.",
-                             ge=1, le=10_000)
+    history_events: int = _s(
+        200, "Most recent events of a shopper read per request (for a shopper with more, "
+        "the window's products are still read, to leave them out).", ge=1, le=10_000)
     alpha_min: float = _s(0.3, "CF weight alpha for a shopper with little history.", ge=0, le=1)
     alpha_max: float = _s(0.7, "CF weight alpha for a shopper with a long history.", ge=0, le=1)
     alpha_saturation: float = _s(
