@@ -129,8 +129,12 @@ class Resources:
     @property
     def shop_settings(self) -> Settings:
         """The current shop's settings outside any experiment: the process's, with the
-        tuned blend weights its live index version records."""
-        return self.shop().serving_settings(self._settings)
+        tuned blend weights its live index version records. Reading them makes no shop
+        state (a shop this process has not served yet has no live version in hand: the
+        process's settings, until a request finds it)."""
+        with self._shops_lock:
+            state = self._shops.get(current_shop())
+        return state.serving_settings(self._settings) if state is not None else self._settings
 
     @property
     def base_settings(self) -> Settings:
