@@ -147,8 +147,12 @@ def test_an_erasure_the_store_refuses_stays_pending_until_it_is_done(
         answer = c.delete(f"/v1/users/{user}", headers=server).json()
         assert answer["status"] == "pending" and answer["last_error"]
         assert rows_left(resources, user, session) == dict.fromkeys(TABLES_NAMING_SHOPPERS, 0)
-        assert any(points_left(resources, user).values())  # not yet
-        assert finish_pending(resources) == 1  # what the server's poller does
+        pending = erasures.get(resources.database, answer["erasure_id"])
+        assert pending is not None
+        if pending.status == "pending":
+            assert any(points_left(resources, user).values())  # not yet
+            assert finish_pending(resources) == 1  # what the server's poller does
+        # else that other poller's tick fell just here (a slow machine) and retried it.
     assert set(points_left(resources, user).values()) == {0}
     info = erasures.get(resources.database, answer["erasure_id"])
     assert info is not None and info.status == "done" and info.attempts == 2
