@@ -11,7 +11,7 @@ from api import schemas
 from api.auth import check_session, check_shopper, requires
 from api.controllers.params import (
     FILTERS,
-    LIST_ERRORS,
+    PRODUCT_ERRORS,
     Filters,
     Id,
     Limit,
@@ -33,7 +33,7 @@ class CartController(Controller):
     tags = ["recommendations"]
     guards = [requires("public")]
 
-    @get("/recommendations", sync_to_thread=True, dependencies=FILTERS, responses=LIST_ERRORS)
+    @get("/recommendations", sync_to_thread=True, dependencies=FILTERS, responses=PRODUCT_ERRORS)
     def recommendations(
         self,
         resources: Res,

@@ -141,21 +141,17 @@ def test_an_erasure_the_store_refuses_stays_pending_until_it_is_done(
     down = Resources(settings=resources.settings, database=resources.database, store=broken,
                      index=resources.index, encoder=resources.encoder())
     server = bearer(keys.create(resources.database, "server").key)
-    # Checked while the app is up: the module's other app has a poller that retries pending
-    # erasures every 30 s, and the seconds an app takes to shut down gave it the chance.
     with api_client(create_app(resources=down)) as c:
         answer = c.delete(f"/v1/users/{user}", headers=server).json()
         assert answer["status"] == "pending" and answer["last_error"]
         assert rows_left(resources, user, session) == dict.fromkeys(TABLES_NAMING_SHOPPERS, 0)
-        pending = erasures.get(resources.database, answer["erasure_id"])
-        assert pending is not None
-        if pending.status == "pending":
-            assert any(points_left(resources, user).values())  # not yet
-            assert finish_pending(resources) == 1  # what the server's poller does
-        # else that other poller's tick fell just here (a slow machine) and retried it.
+        # What the server's poller does. The module's other app has a poller of its own
+        # (every 30 s) that may get there first, so how many it finishes is not asserted,
+        # nor are the points checked in between: the pending state and the end state are.
+        finish_pending(resources)
     assert set(points_left(resources, user).values()) == {0}
     info = erasures.get(resources.database, answer["erasure_id"])
-    assert info is not None and info.status == "done" and info.attempts == 2
+    assert info is not None and info.status == "done" and info.attempts >= 2
 
 
 def test_a_build_that_read_the_shopper_before_the_erasure_leaves_them_out(
