@@ -378,10 +378,12 @@ def train_histories(
         touched.add(str(events.items[i]))
         if events.types[i] == "purchase":
             bought.add(str(events.items[i]))
-    return {user: ShopperHistory(user_id=user, events=per_user.get(user, []),
-                                 touched=frozenset(beyond.get(user, ((), ()))[0]),
-                                 bought=frozenset(beyond.get(user, ((), ()))[1]))
-            for user in users}
+    def history(user: str) -> ShopperHistory:
+        touched, bought = beyond.get(user, (set(), set()))
+        return ShopperHistory(user_id=user, events=per_user.get(user, []),
+                              touched=frozenset(touched), bought=frozenset(bought))
+
+    return {user: history(user) for user in users}
 
 
 def train_popularity(events: EventLog, split: Split) -> tuple[dict[str, float], int]:
